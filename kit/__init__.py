@@ -1,0 +1,93 @@
+"""xchat-kit: the end-to-end encryption of X Chat, one readable step at a time.
+
+The notebook surface. Importing it has no side effects: no network, no global options,
+and the HTTP client, sandbox, tables and widgets load only when first used.
+
+    >>> import kit
+    >>> alice = kit.Identity.from_seed("alice (demo only)", "1001")
+    >>> bob = kit.Identity.from_seed("bob (demo only)", "2002")
+    >>> init = kit.prepare_key_init(alice, [bob.public_keys])
+    >>> init.path_id
+    '1001-2002'
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from kit.errors import (
+    APIError,
+    Conflict,
+    DecryptionError,
+    Forbidden,
+    InvalidRequest,
+    KeyNotFoundError,
+    KitError,
+    NotFound,
+    PayloadTooLarge,
+    Problem,
+    RateLimited,
+    ServiceUnavailable,
+    SignatureError,
+    Unauthorized,
+    WireFormatError,
+)
+from kit.ids import ConversationId, new_version
+from kit.keys import Identity, PublicKeys, fingerprint
+from kit.message import Message, PreparedMessage, prepare_message, read_message
+from kit.protocol import KeyChange, KeyInit, prepare_key_init, read_key_change
+
+__version__ = "0.1.0"
+
+# Names that pull in heavier modules (httpx, uvicorn, pandas, ipywidgets) load on first use.
+_LAZY = {
+    "Client": "kit.client",
+    "connect": "kit.client",
+}
+
+__all__ = [
+    "APIError",
+    "Client",
+    "Conflict",
+    "ConversationId",
+    "DecryptionError",
+    "Forbidden",
+    "Identity",
+    "InvalidRequest",
+    "KeyChange",
+    "KeyInit",
+    "KeyNotFoundError",
+    "KitError",
+    "Message",
+    "NotFound",
+    "PayloadTooLarge",
+    "PreparedMessage",
+    "Problem",
+    "PublicKeys",
+    "RateLimited",
+    "ServiceUnavailable",
+    "SignatureError",
+    "Unauthorized",
+    "WireFormatError",
+    "connect",
+    "fingerprint",
+    "new_version",
+    "prepare_key_init",
+    "prepare_message",
+    "read_key_change",
+    "read_message",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kit' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,135 @@
+"""Conversation ids, user ids and key versions.
+
+Three spellings of one 1:1 conversation, and where each belongs:
+
+- ``A:B`` (``min:max``, numeric order) is the *canonical* id: it is signed in action
+  signatures and stored in Thrift events.
+- ``A-B`` (``min-max``) is the *path* id: URLs and JSON responses use it.
+- a bare user id ``B`` in a URL means "the conversation between the caller and B".
+
+A group id is ``g`` followed by digits and is the same everywhere. Ids compare as numbers,
+never as text: ``"9" < "10"``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+from kit.errors import WireFormatError
+
+__all__ = [
+    "PATH_ID_PATTERN",
+    "ConversationId",
+    "check_user_id",
+    "check_version",
+    "new_version",
+    "version_key",
+]
+
+#: The `{id}` path parameter of every `/2/chat/conversations/{id}/...` endpoint (X API 2.167).
+PATH_ID_PATTERN = re.compile(r"^([0-9]{1,19}|[0-9]{1,19}-[0-9]{1,19}|g[0-9]{1,19})$")
+_USER_ID = re.compile(r"^[0-9]{1,19}$")
+_VERSION = re.compile(r"^[0-9]{1,30}$")
+
+
+def check_user_id(user_id: object, *, what: str = "user id") -> str:
+    """Return `user_id` if it is 1 to 19 decimal digits, else raise `WireFormatError`."""
+    if not isinstance(user_id, str) or not _USER_ID.match(user_id):
+        raise WireFormatError(f"{what} must be 1 to 19 decimal digits, got {user_id!r}")
+    return user_id
+
+
+def check_version(version: object, *, what: str = "version") -> str:
+    """Return `version` if it is a decimal string (1 to 30 digits), else raise `WireFormatError`."""
+    if not isinstance(version, str) or not _VERSION.match(version):
+        raise WireFormatError(f"{what} must be a string of decimal digits, got {version!r}")
+    return version
+
+
+def version_key(version: str) -> int:
+    """The number a version stands for: sort and compare versions by this, not as text."""
+    return int(check_version(version))
+
+
+def _user_key(user_id: str) -> tuple[int, str]:
+    # (length, text) is numeric order for decimal strings without leading zeros, and stays a
+    # total order if someone sends leading zeros.
+    return (int(user_id), user_id)
+
+
+_last_version = 0
+_version_lock = threading.Lock()
+
+
+def new_version(*, now_ms: int | None = None) -> str:
+    """A fresh key version: the time in milliseconds, strictly greater than any minted before
+    in this process (two calls in the same millisecond get consecutive numbers)."""
+    global _last_version
+    stamp = int(time.time() * 1000) if now_ms is None else int(now_ms)
+    with _version_lock:
+        _last_version = max(stamp, _last_version + 1)
+        return str(_last_version)
+
+
+@dataclass(frozen=True)
+class ConversationId:
+    """A conversation id in its canonical form, with its other spellings as properties.
+
+    >>> cid = ConversationId.parse("20-3")
+    >>> cid.canonical, cid.path
+    ('3:20', '3-20')
+    """
+
+    canonical: str
+
+    @classmethod
+    def parse(cls, text: object, *, caller: str | None = None) -> ConversationId:
+        """Read any spelling: ``A:B``, ``A-B`` (either order), a ``g…`` group id, or a bare
+        recipient id (which needs `caller`, the user the conversation is with)."""
+        if not isinstance(text, str) or not text:
+            raise WireFormatError(f"conversation id must be a non-empty string, got {text!r}")
+        if text.startswith("g"):
+            if not re.fullmatch(r"g[0-9]{1,19}", text):
+                raise WireFormatError(f"group conversation id must be 'g' and 1 to 19 digits, got {text!r}")
+            return cls(text)
+        for sep in (":", "-"):
+            if sep in text:
+                a, _, b = text.partition(sep)
+                check_user_id(a, what=f"first user id in conversation id {text!r}")
+                check_user_id(b, what=f"second user id in conversation id {text!r}")
+                return cls.pair(a, b)
+        check_user_id(text, what="conversation id")
+        if caller is None:
+            raise WireFormatError(
+                f"conversation id {text!r} is a bare user id: say who the other participant is (caller=...)"
+            )
+        return cls.pair(caller, text)
+
+    @classmethod
+    def pair(cls, a: str, b: str) -> ConversationId:
+        """The 1:1 conversation between users `a` and `b`, in canonical ``min:max`` order."""
+        check_user_id(a)
+        check_user_id(b)
+        lo, hi = sorted((a, b), key=_user_key)
+        return cls(f"{lo}:{hi}")
+
+    @property
+    def is_group(self) -> bool:
+        """True for a ``g…`` group id."""
+        return self.canonical.startswith("g")
+
+    @property
+    def path(self) -> str:
+        """The spelling for URL paths and JSON: ``min-max`` or the group id."""
+        return self.canonical.replace(":", "-")
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The two user ids of a 1:1 conversation in numeric order; empty for a group."""
+        return () if self.is_group else tuple(self.canonical.split(":"))
+
+    def __str__(self) -> str:
+        return self.canonical

@@ -1,0 +1,118 @@
+"""Action signatures: what is signed, and ECDSA P-256 sign / verify in raw ``r‖s`` form.
+
+Signatures are deterministic (RFC 6979): the same key and the same bytes always give the
+same 64 bytes, exactly as the official SDK signs. Verification accepts high-S signatures
+(about half of the SDK's have one).
+"""
+
+from __future__ import annotations
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+
+from kit.encoding import b64, b64_nopad, from_b64
+from kit.errors import SignatureError, WireFormatError
+
+__all__ = [
+    "MIN_SIGNATURE_VERSION",
+    "SIGNATURE_VERSION",
+    "decode_signature",
+    "encode_signature",
+    "key_change_payload",
+    "message_payload",
+    "sign",
+    "verify",
+]
+
+#: The signature version the kit writes (the SDK's current one).
+SIGNATURE_VERSION = "7"
+#: The lowest version a verifier accepts; v1 lacked the event type and key version.
+MIN_SIGNATURE_VERSION = 2
+
+_ECDSA = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+_ECDSA_VERIFY = ec.ECDSA(hashes.SHA256())
+
+
+def _payload(kind: str, parts: dict[str, str]) -> bytes:
+    for name, value in parts.items():
+        if not isinstance(value, str):
+            raise WireFormatError(f"{kind} payload: {name} must be a string, got {type(value).__name__}")
+        if "," in value:
+            raise WireFormatError(f"{kind} payload: {name} must not contain ',', got {value!r}")
+    return ",".join((kind, *parts.values())).encode("utf-8")
+
+
+def key_change_payload(
+    *, message_id: str, sender_id: str, conversation_id: str, conversation_key_version: str, conversation_key: bytes
+) -> bytes:
+    """The bytes a v7 key-change action signature covers.
+
+    ``ConversationKeyChangeEvent,{message_id},{sender_id},{conversation_id},{version},{key}``
+    where `conversation_id` is canonical (``min:max`` or ``g…``) and `key` is the plaintext
+    32-byte conversation key in base64 without padding. Because it holds the plaintext key,
+    only participants can check it; never send it to the server.
+    """
+    if len(conversation_key) != 32:
+        raise WireFormatError(f"conversation key must be exactly 32 bytes long, got {len(conversation_key)}")
+    return _payload(
+        "ConversationKeyChangeEvent",
+        {
+            "message_id": message_id,
+            "sender_id": sender_id,
+            "conversation_id": conversation_id,
+            "conversation_key_version": conversation_key_version,
+            "conversation_key": b64_nopad(conversation_key),
+        },
+    )
+
+
+def message_payload(
+    *, message_id: str, sender_id: str, conversation_id: str, conversation_key_version: str, sealed: bytes
+) -> bytes:
+    """The bytes a message signature covers: the sealed blob (nonce ‖ tag ‖ ciphertext), not the text.
+
+    ``MessageCreateEvent,{message_id},{sender_id},{conversation_id},{version},{b64-nopad sealed}``
+    """
+    return _payload(
+        "MessageCreateEvent",
+        {
+            "message_id": message_id,
+            "sender_id": sender_id,
+            "conversation_id": conversation_id,
+            "conversation_key_version": conversation_key_version,
+            "sealed": b64_nopad(sealed),
+        },
+    )
+
+
+def sign(private_key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
+    """ECDSA P-256 / SHA-256 over `data`, RFC 6979 nonce; 64 bytes ``r‖s``."""
+    r, s = decode_dss_signature(private_key.sign(data, _ECDSA))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def verify(public_key: ec.EllipticCurvePublicKey, signature: bytes, data: bytes, *, what: str = "signature") -> None:
+    """Raise `SignatureError` unless `signature` (64 bytes ``r‖s``) signs `data` under `public_key`."""
+    if len(signature) != 64:
+        raise SignatureError(f"{what} must be 64 bytes (r‖s), got {len(signature)}")
+    r = int.from_bytes(signature[:32], "big")
+    s = int.from_bytes(signature[32:], "big")
+    try:
+        public_key.verify(encode_dss_signature(r, s), data, _ECDSA_VERIFY)
+    except InvalidSignature:
+        raise SignatureError(f"{what} does not verify: the bytes or the signing key differ from what was signed") from None
+
+
+def encode_signature(signature: bytes, *, padded: bool = False) -> str:
+    """Base64 text of a raw signature: unpadded (86 chars) for actions and messages, padded for key bindings."""
+    return b64(signature) if padded else b64_nopad(signature)
+
+
+def decode_signature(text: object, *, what: str = "signature") -> bytes:
+    """Raw 64 bytes from a base64 signature, padded or not; `WireFormatError` otherwise."""
+    raw = from_b64(text, what=what, max_len=100)
+    if len(raw) != 64:
+        raise WireFormatError(f"{what} must decode to 64 bytes (r‖s), got {len(raw)}")
+    return raw

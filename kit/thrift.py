@@ -1,0 +1,475 @@
+"""The X Chat event structs on the wire: Apache Thrift TBinaryProtocol, read and written.
+
+Why a small codec of our own rather than a Thrift library: every byte this module reads
+comes from outside (the sandbox reads requests, a recipient reads events). Measured on
+hostile input (see README), thriftpy2 hangs and leaks memory, and Apache ``thrift`` raises
+five different exception types, replaces bad UTF-8 silently and accepts trailing bytes.
+This reader checks every length against the bytes that remain before it allocates,
+bounds nesting depth, rejects trailing bytes and invalid UTF-8, and raises one error type,
+`WireFormatError`, naming the struct, field and offset. Writing is a few lines per struct
+and matches the official SDK byte for byte (field order 1, 2, 5; see tests/test_thrift.py).
+
+Structs (from the SDK's ``event.thrift``; every field optional):
+
+- ``MessageEventDetail`` union: 1 messageCreateEvent, 3 conversationKeyChangeEvent, ...
+- ``ConversationKeyChangeEvent``: 1 conversation_key_version, 2 list<ConversationParticipantKey>,
+  5 for_key_rotation
+- ``ConversationParticipantKey``: 1 user_id, 2 encrypted_conversation_key (base64 text),
+  3 public_key_version
+- ``MessageEvent`` envelope: 1 sequence_id, 2 message_id, 3 sender_id, 4 conversation_id,
+  5 conversation_token, 6 created_at_msec, 7 detail, 9 message_event_signature,
+  10 previous_sequence_id
+- ``MessageEventSignature``: 1 signature, 2 public_key_version, 3 signature_version
+- ``MessageCreateEvent``: 100 contents (sealed bytes), 101 conversation_key_version,
+  102 should_notify, 103 ttl_msec
+- ``MessageEntryHolder{1: MessageEntryContents{1: MessageContents{1: message_text}}}``: the plaintext
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+from kit.errors import WireFormatError
+
+__all__ = [
+    "DETAIL_FIELDS",
+    "EventSignature",
+    "KeyChangeDetail",
+    "MessageCreateEvent",
+    "MessageEvent",
+    "OtherDetail",
+    "ParticipantKey",
+    "encode_text",
+    "read_detail",
+    "read_event_signature",
+    "read_fields",
+    "read_message_create_event",
+    "read_message_event",
+    "read_text",
+]
+
+# TBinaryProtocol type codes
+STOP, BOOL, BYTE, DOUBLE, I16, I32, I64, STRING, STRUCT, MAP, SET, LIST = 0, 2, 3, 4, 6, 8, 10, 11, 12, 13, 14, 15
+TYPE_NAMES = {
+    BOOL: "bool", BYTE: "byte", DOUBLE: "double", I16: "i16", I32: "i32", I64: "i64",
+    STRING: "string", STRUCT: "struct", MAP: "map", SET: "set", LIST: "list",
+}  # fmt: skip
+# The fewest bytes one element of each type can take: counts are checked against this
+# before anything is allocated, so a declared length of 2^31 fails at once.
+_MIN_SIZE = {BOOL: 1, BYTE: 1, DOUBLE: 8, I16: 2, I32: 4, I64: 8, STRING: 4, STRUCT: 1, MAP: 6, SET: 5, LIST: 5}
+_MAX_DEPTH = 32
+
+#: Field ids of the `MessageEventDetail` union, as named in the SDK's IDL.
+DETAIL_FIELDS = {
+    1: "messageCreateEvent",
+    3: "conversationKeyChangeEvent",
+    4: "groupChangeEvent",
+    5: "messageFailureEvent",
+    6: "messageTypingEvent",
+    7: "messageDeleteEvent",
+    8: "conversationDeleteEvent",
+    9: "conversationMetadataChangeEvent",
+    10: "grokSearchResponseEvent",
+    12: "markConversationReadEvent",
+    13: "markConversationUnreadEvent",
+    14: "memberAccountDeleteEvent",
+}
+
+_I16 = struct.Struct(">h")
+_I32 = struct.Struct(">i")
+_I64 = struct.Struct(">q")
+_HEAD = struct.Struct(">bh")
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class Struct:
+    """A decoded struct: its fields by id as ``(type, value)``, and where it lay in the input."""
+
+    fields: dict[int, tuple[int, Any]]
+    start: int
+    end: int
+
+
+class _Reader:
+    __slots__ = ("data", "pos", "what")
+
+    def __init__(self, data: bytes, what: str) -> None:
+        self.data = data
+        self.pos = 0
+        self.what = what
+
+    def fail(self, message: str) -> WireFormatError:
+        return WireFormatError(f"{self.what}: {message} (at byte {self.pos} of {len(self.data)})")
+
+    def take(self, n: int) -> bytes:
+        if n > len(self.data) - self.pos:
+            raise self.fail(f"needs {n} more bytes but only {len(self.data) - self.pos} remain (truncated?)")
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def count(self, n: int, elem_type: int, what: str) -> int:
+        if n < 0:
+            raise self.fail(f"{what} has negative length {n}")
+        room = len(self.data) - self.pos
+        if n * _MIN_SIZE.get(elem_type, 1) > room:
+            raise self.fail(f"{what} declares {n} elements, more than the {room} remaining bytes can hold")
+        return n
+
+    def value(self, ttype: int, depth: int) -> Any:
+        if ttype == STRING:
+            (n,) = _I32.unpack(self.take(4))
+            return self.take(self.count(n, BYTE, "string"))
+        if ttype == STRUCT:
+            return self.struct(depth + 1)
+        if ttype == BOOL:
+            b = self.take(1)[0]
+            if b > 1:
+                raise self.fail(f"bool must be 0 or 1, got {b}")
+            return b == 1
+        if ttype == BYTE:
+            return self.take(1)[0]
+        if ttype == I16:
+            return _I16.unpack(self.take(2))[0]
+        if ttype == I32:
+            return _I32.unpack(self.take(4))[0]
+        if ttype == I64:
+            return _I64.unpack(self.take(8))[0]
+        if ttype == DOUBLE:
+            return struct.unpack(">d", self.take(8))[0]
+        if ttype in (LIST, SET):
+            self._depth(depth + 1)
+            elem = self.take(1)[0]
+            self._type(elem)
+            (n,) = _I32.unpack(self.take(4))
+            return [self.value(elem, depth + 1) for _ in range(self.count(n, elem, TYPE_NAMES[ttype]))]
+        if ttype == MAP:
+            self._depth(depth + 1)
+            kt, vt = self.take(1)[0], self.take(1)[0]
+            self._type(kt)
+            self._type(vt)
+            (n,) = _I32.unpack(self.take(4))
+            if n < 0 or n * (_MIN_SIZE[kt] + _MIN_SIZE[vt]) > len(self.data) - self.pos:
+                raise self.fail(f"map declares {n} entries, more than the remaining bytes can hold")
+            return [(self.value(kt, depth + 1), self.value(vt, depth + 1)) for _ in range(n)]
+        raise self.fail(f"unknown Thrift type {ttype}")  # pragma: no cover - _type() rejects first
+
+    def _type(self, ttype: int) -> None:
+        if ttype not in _MIN_SIZE:
+            raise self.fail(f"unknown Thrift type code {ttype}")
+
+    def _depth(self, depth: int) -> None:
+        if depth > _MAX_DEPTH:
+            raise self.fail(f"structs nested more than {_MAX_DEPTH} deep")
+
+    def struct(self, depth: int = 0) -> Struct:
+        self._depth(depth)
+        start = self.pos
+        fields: dict[int, tuple[int, Any]] = {}
+        while True:
+            ttype = self.take(1)[0]
+            if ttype == STOP:
+                return Struct(fields, start, self.pos)
+            self._type(ttype)
+            (fid,) = _I16.unpack(self.take(2))
+            if fid in fields:
+                raise self.fail(f"field {fid} appears twice in one struct")
+            fields[fid] = (ttype, self.value(ttype, depth))
+
+
+def read_fields(data: bytes, *, what: str = "Thrift struct") -> Struct:
+    """Decode one whole struct (no trailing bytes allowed) into raw fields, for inspection."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise WireFormatError(f"{what} must be bytes, got {type(data).__name__}")
+    reader = _Reader(bytes(data), what)
+    out = reader.struct()
+    if reader.pos != len(reader.data):
+        raise reader.fail(f"{len(reader.data) - reader.pos} trailing bytes after the struct's STOP")
+    return out
+
+
+class _Fields:
+    """Typed access to a decoded struct's fields, with errors that name the field."""
+
+    __slots__ = ("s", "what")
+
+    def __init__(self, s: Struct, what: str) -> None:
+        self.s = s
+        self.what = what
+
+    def get(self, fid: int, ttype: int, name: str, *, required: bool = False) -> Any:
+        entry = self.s.fields.get(fid)
+        if entry is None:
+            if required:
+                raise WireFormatError(f"{self.what}: field {fid} {name} is missing")
+            return None
+        got, value = entry
+        if got != ttype:
+            raise WireFormatError(
+                f"{self.what}: field {fid} {name} must be a {TYPE_NAMES[ttype]}, got a {TYPE_NAMES.get(got, got)}"
+            )
+        return value
+
+    def text(self, fid: int, name: str, *, required: bool = False) -> str | None:
+        raw = self.get(fid, STRING, name, required=required)
+        if raw is None:
+            return None
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise WireFormatError(f"{self.what}: field {fid} {name} is not valid UTF-8") from None
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _fs(fid: int, value: str | bytes) -> bytes:
+    raw = value.encode("utf-8") if isinstance(value, str) else value
+    return _HEAD.pack(STRING, fid) + _I32.pack(len(raw)) + raw
+
+
+def _fbool(fid: int, value: bool) -> bytes:
+    return _HEAD.pack(BOOL, fid) + (b"\x01" if value else b"\x00")
+
+
+def _fi64(fid: int, value: int) -> bytes:
+    return _HEAD.pack(I64, fid) + _I64.pack(value)
+
+
+def _fstruct(fid: int, body: bytes) -> bytes:
+    """A struct field whose `body` already ends with its STOP byte."""
+    return _HEAD.pack(STRUCT, fid) + body
+
+
+_STOP = b"\x00"
+
+
+# ----------------------------------------------------------------------------- structs
+
+
+@dataclass(frozen=True)
+class ParticipantKey:
+    """One participant's entry in a key change: who, the wrapped key (base64), their key version."""
+
+    user_id: str
+    encrypted_conversation_key: str
+    public_key_version: str
+
+    def encode(self) -> bytes:
+        """The `ConversationParticipantKey` struct, STOP included."""
+        return (
+            _fs(1, self.user_id)
+            + _fs(2, self.encrypted_conversation_key)
+            + _fs(3, self.public_key_version)
+            + _STOP
+        )
+
+
+@dataclass(frozen=True)
+class KeyChangeDetail:
+    """`ConversationKeyChangeEvent`: a new conversation key version, wrapped for each participant."""
+
+    conversation_key_version: str
+    participant_keys: tuple[ParticipantKey, ...]
+    for_key_rotation: bool = False
+
+    def encode(self) -> bytes:
+        """The whole `MessageEventDetail` union (field 3 set), as `encoded_message_event_detail` holds it."""
+        entries = b"".join(p.encode() for p in self.participant_keys)
+        kce = (
+            _fs(1, self.conversation_key_version)
+            + _HEAD.pack(LIST, 2)
+            + bytes([STRUCT])
+            + _I32.pack(len(self.participant_keys))
+            + entries
+            + _fbool(5, self.for_key_rotation)
+            + _STOP
+        )
+        return _fstruct(3, kce) + _STOP
+
+
+@dataclass(frozen=True)
+class MessageCreateEvent:
+    """`MessageCreateEvent`: the sealed message and the conversation key version it was sealed with."""
+
+    contents: bytes
+    conversation_key_version: str
+    should_notify: bool = True
+    ttl_msec: int | None = None
+
+    def encode(self) -> bytes:
+        """The struct alone, STOP included (the request's `encoded_message_create_event`)."""
+        out = _fs(100, self.contents) + _fs(101, self.conversation_key_version) + _fbool(102, self.should_notify)
+        if self.ttl_msec is not None:
+            out += _fi64(103, self.ttl_msec)
+        return out + _STOP
+
+    def encode_detail(self) -> bytes:
+        """The `MessageEventDetail` union with field 1 set to this event."""
+        return _fstruct(1, self.encode()) + _STOP
+
+
+@dataclass(frozen=True)
+class OtherDetail:
+    """A `MessageEventDetail` of a kind the kit does not model (group change, typing, ...)."""
+
+    field_id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class EventSignature:
+    """`MessageEventSignature`: an action or message signature and how to check it."""
+
+    signature: str
+    public_key_version: str
+    signature_version: str
+
+    def encode(self) -> bytes:
+        """The struct, STOP included (the request's `encoded_message_event_signature`)."""
+        return _fs(1, self.signature) + _fs(2, self.public_key_version) + _fs(3, self.signature_version) + _STOP
+
+
+@dataclass(frozen=True)
+class MessageEvent:
+    """The `MessageEvent` envelope the server stores and delivers.
+
+    `detail` keeps the `MessageEventDetail` bytes exactly as the sender encoded them.
+    """
+
+    sequence_id: str
+    message_id: str
+    sender_id: str
+    conversation_id: str
+    created_at_msec: str
+    detail: bytes
+    signature: EventSignature | None = None
+    previous_sequence_id: str | None = None
+    extra_fields: tuple[int, ...] = field(default=(), compare=False)
+
+    def encode(self) -> bytes:
+        """The envelope as served in `encoded_event` and `conversation_key_events`."""
+        out = (
+            _fs(1, self.sequence_id)
+            + _fs(2, self.message_id)
+            + _fs(3, self.sender_id)
+            + _fs(4, self.conversation_id)
+            + _fs(6, self.created_at_msec)
+            + _fstruct(7, self.detail)
+        )
+        if self.signature is not None:
+            out += _fstruct(9, self.signature.encode())
+        if self.previous_sequence_id is not None:
+            out += _fs(10, self.previous_sequence_id)
+        return out + _STOP
+
+    def read_detail(self) -> KeyChangeDetail | MessageCreateEvent | OtherDetail:
+        """Decode `detail`."""
+        return read_detail(self.detail)
+
+
+def _detail_from(s: Struct, what: str) -> KeyChangeDetail | MessageCreateEvent | OtherDetail:
+    if len(s.fields) != 1:
+        ids = sorted(s.fields) or "none"
+        raise WireFormatError(f"{what}: a MessageEventDetail union must set exactly one field, got fields {ids}")
+    ((fid, (ttype, value)),) = s.fields.items()
+    name = DETAIL_FIELDS.get(fid, f"field {fid}")
+    if ttype != STRUCT:
+        raise WireFormatError(f"{what}: union field {fid} ({name}) must be a struct, got a {TYPE_NAMES[ttype]}")
+    if fid == 3:
+        return _key_change_from(value, f"{what} conversationKeyChangeEvent")
+    if fid == 1:
+        return _mce_from(value, f"{what} messageCreateEvent")
+    return OtherDetail(fid, name)
+
+
+def _key_change_from(s: Struct, what: str) -> KeyChangeDetail:
+    f = _Fields(s, what)
+    version = f.text(1, "conversation_key_version", required=True)
+    entries = f.get(2, LIST, "conversation_participant_keys", required=True)
+    rotation = f.get(5, BOOL, "for_key_rotation")
+    keys = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, Struct):
+            raise WireFormatError(f"{what}: conversation_participant_keys[{i}] must be a struct")
+        pf = _Fields(entry, f"{what} conversation_participant_keys[{i}]")
+        keys.append(
+            ParticipantKey(
+                user_id=pf.text(1, "user_id", required=True) or "",
+                encrypted_conversation_key=pf.text(2, "encrypted_conversation_key", required=True) or "",
+                public_key_version=pf.text(3, "public_key_version", required=True) or "",
+            )
+        )
+    return KeyChangeDetail(version or "", tuple(keys), bool(rotation))
+
+
+def _mce_from(s: Struct, what: str) -> MessageCreateEvent:
+    f = _Fields(s, what)
+    contents = f.get(100, STRING, "contents", required=True)
+    version = f.text(101, "conversation_key_version", required=True)
+    notify = f.get(102, BOOL, "should_notify")
+    ttl = f.get(103, I64, "ttl_msec")
+    return MessageCreateEvent(contents, version or "", True if notify is None else notify, ttl)
+
+
+def _signature_from(s: Struct, what: str) -> EventSignature:
+    f = _Fields(s, what)
+    return EventSignature(
+        signature=f.text(1, "signature", required=True) or "",
+        public_key_version=f.text(2, "public_key_version", required=True) or "",
+        signature_version=f.text(3, "signature_version") or "",
+    )
+
+
+def read_detail(data: bytes, *, what: str = "event detail") -> KeyChangeDetail | MessageCreateEvent | OtherDetail:
+    """Decode a `MessageEventDetail` union (e.g. `encoded_message_event_detail` after base64)."""
+    return _detail_from(read_fields(data, what=what), what)
+
+
+def read_message_create_event(data: bytes, *, what: str = "message create event") -> MessageCreateEvent:
+    """Decode a bare `MessageCreateEvent` (the request's `encoded_message_create_event`)."""
+    return _mce_from(read_fields(data, what=what), what)
+
+
+def read_event_signature(data: bytes, *, what: str = "message event signature") -> EventSignature:
+    """Decode a bare `MessageEventSignature` (the request's `encoded_message_event_signature`)."""
+    return _signature_from(read_fields(data, what=what), what)
+
+
+def read_message_event(data: bytes, *, what: str = "message event") -> MessageEvent:
+    """Decode a `MessageEvent` envelope; its detail bytes are kept as they were."""
+    s = read_fields(data, what=what)
+    f = _Fields(s, what)
+    detail = f.get(7, STRUCT, "detail", required=True)
+    _detail_from(detail, f"{what} detail")  # reject a malformed union now, not later
+    sig = f.get(9, STRUCT, "message_event_signature")
+    return MessageEvent(
+        sequence_id=f.text(1, "sequence_id", required=True) or "",
+        message_id=f.text(2, "message_id", required=True) or "",
+        sender_id=f.text(3, "sender_id", required=True) or "",
+        conversation_id=f.text(4, "conversation_id", required=True) or "",
+        created_at_msec=f.text(6, "created_at_msec") or "",
+        detail=bytes(data[detail.start : detail.end]),
+        signature=_signature_from(sig, f"{what} message_event_signature") if sig is not None else None,
+        previous_sequence_id=f.text(10, "previous_sequence_id"),
+        extra_fields=tuple(sorted(set(s.fields) - {1, 2, 3, 4, 6, 7, 9, 10})),
+    )
+
+
+def encode_text(text: str) -> bytes:
+    """The plaintext of a text message: `MessageEntryHolder{1: {1: MessageContents{1: text}}}`."""
+    return _fstruct(1, _fstruct(1, _fs(1, text) + _STOP) + _STOP) + _STOP
+
+
+def read_text(data: bytes, *, what: str = "message plaintext") -> str:
+    """The text of a decrypted `MessageEntryHolder`; other content kinds raise `WireFormatError`."""
+    holder = _Fields(read_fields(data, what=what), what)
+    contents = holder.get(1, STRUCT, "contents", required=True)
+    union = _Fields(contents, f"{what} contents")
+    message = union.get(1, STRUCT, "message (only text messages are supported)", required=True)
+    return _Fields(message, f"{what} message").text(1, "message_text") or ""
