@@ -43,7 +43,7 @@ def from_b64(text: object, *, what: str, max_len: int | None = None) -> bytes:
         raise WireFormatError(f"{what} must be base64 text, got {type(text).__name__}")
     if max_len is not None and len(text) > max_len:
         raise WireFormatError(f"{what} is {len(text)} characters long, more than the {max_len} allowed")
-    if not _STD.match(text):
+    if not _STD.fullmatch(text):
         bad = next((c for c in text if not (c.isascii() and (c.isalnum() or c in "+/="))), None)
         reason = f"character {bad!r} is not in the standard base64 alphabet" if bad else "padding is misplaced"
         raise WireFormatError(f"{what} is not valid base64: {reason}")

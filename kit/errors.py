@@ -134,7 +134,7 @@ class APIError(KitError):
     @classmethod
     def of(cls, status: int, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> APIError:
         """The error for an HTTP status, with a detail that names the field or rule."""
-        sub = _BY_STATUS.get(status, cls if cls is not APIError else APIError)
+        sub = _BY_STATUS.get(status) or (InvalidRequest if 400 <= status < 500 else APIError)
         for name in sub.required_extra:
             extra.setdefault(name, "conversation" if name == "resource_type" else "")
         problem = Problem(

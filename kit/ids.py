@@ -30,9 +30,10 @@ __all__ = [
 ]
 
 #: The `{id}` path parameter of every `/2/chat/conversations/{id}/...` endpoint (X API 2.167).
-PATH_ID_PATTERN = re.compile(r"^([0-9]{1,19}|[0-9]{1,19}-[0-9]{1,19}|g[0-9]{1,19})$")
-_USER_ID = re.compile(r"^[0-9]{1,19}$")
-_VERSION = re.compile(r"^[0-9]{1,30}$")
+# `\Z`, not `$`: in Python `$` also matches before a trailing newline ("1-2\n").
+PATH_ID_PATTERN = re.compile(r"^([0-9]{1,19}|[0-9]{1,19}-[0-9]{1,19}|g[0-9]{1,19})\Z")
+_USER_ID = re.compile(r"^[0-9]{1,19}\Z")
+_VERSION = re.compile(r"^[0-9]{1,30}\Z")
 
 
 def check_user_id(user_id: object, *, what: str = "user id") -> str:
@@ -57,7 +58,7 @@ def version_key(version: str) -> int:
 def _user_key(user_id: str) -> tuple[int, str]:
     # (length, text) is numeric order for decimal strings without leading zeros, and stays a
     # total order if someone sends leading zeros.
-    return (int(user_id), user_id)
+    return (len(user_id), user_id)
 
 
 _last_version = 0

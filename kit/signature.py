@@ -54,8 +54,9 @@ def key_change_payload(
     32-byte conversation key in base64 without padding. Because it holds the plaintext key,
     only participants can check it; never send it to the server.
     """
-    if len(conversation_key) != 32:
-        raise WireFormatError(f"conversation key must be exactly 32 bytes long, got {len(conversation_key)}")
+    if not isinstance(conversation_key, (bytes, bytearray)) or len(conversation_key) != 32:
+        got = len(conversation_key) if isinstance(conversation_key, (bytes, bytearray)) else type(conversation_key).__name__
+        raise WireFormatError(f"conversation key must be exactly 32 bytes long, got {got}")
     return _payload(
         "ConversationKeyChangeEvent",
         {
@@ -75,6 +76,8 @@ def message_payload(
 
     ``MessageCreateEvent,{message_id},{sender_id},{conversation_id},{version},{b64-nopad sealed}``
     """
+    if not isinstance(sealed, (bytes, bytearray)):
+        raise WireFormatError(f"MessageCreateEvent payload: sealed must be bytes, got {type(sealed).__name__}")
     return _payload(
         "MessageCreateEvent",
         {
@@ -95,8 +98,9 @@ def sign(private_key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
 
 def verify(public_key: ec.EllipticCurvePublicKey, signature: bytes, data: bytes, *, what: str = "signature") -> None:
     """Raise `SignatureError` unless `signature` (64 bytes ``r‖s``) signs `data` under `public_key`."""
-    if len(signature) != 64:
-        raise SignatureError(f"{what} must be 64 bytes (r‖s), got {len(signature)}")
+    if not isinstance(signature, (bytes, bytearray)) or len(signature) != 64:
+        got = len(signature) if isinstance(signature, (bytes, bytearray)) else type(signature).__name__
+        raise SignatureError(f"{what} must be 64 bytes (r‖s), got {got}")
     r = int.from_bytes(signature[:32], "big")
     s = int.from_bytes(signature[32:], "big")
     try:

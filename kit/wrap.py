@@ -76,6 +76,8 @@ def unwrap(private_key: ec.EllipticCurvePrivateKey, wrapped: bytes) -> bytes:
     Raises `WireFormatError` for a blob of the wrong shape and `DecryptionError` when the
     tag does not match (a different key, or a changed byte).
     """
+    if not isinstance(wrapped, (bytes, bytearray, memoryview)):
+        raise WireFormatError(f"wrapped conversation key must be bytes, got {type(wrapped).__name__}")
     if len(wrapped) != WRAPPED_KEY_SIZE:
         raise WireFormatError(
             f"wrapped conversation key must be {WRAPPED_KEY_SIZE} bytes (65 point + 32 ciphertext + 16 tag), got {len(wrapped)}"

@@ -1,0 +1,380 @@
+"""The X API client for chat keys: one `httpx.Client`, one request method, kit objects in and out.
+
+The transport is the only seam: the in-process sandbox, a sandbox server in the room and
+``https://api.x.com`` are all the same code here (no ``if sandbox:`` anywhere). Problems become
+`kit.APIError` subclasses carrying the parsed `Problem`; partial errors in a 200 are returned.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from kit.errors import APIError, Problem
+from kit.ids import ConversationId, version_key
+from kit.keys import Identity, PublicKeys
+from kit.message import PreparedMessage
+from kit.protocol import KeyInit
+
+__all__ = [
+    "CHAT_SCOPES",
+    "LIVE_BASE_URL",
+    "Client",
+    "EventsPage",
+    "KeysResult",
+    "PublicKeysResult",
+    "SandboxUser",
+    "TokenAuth",
+    "authorize_url",
+    "connect",
+    "exchange_code",
+]
+
+LIVE_BASE_URL = "https://api.x.com"
+#: The OAuth 2.0 scopes the chat key endpoints need (X API 2.167 security requirements).
+CHAT_SCOPES = ("dm.read", "dm.write", "tweet.read", "users.read", "offline.access")
+_SANDBOX_URL = "http://sandbox.invalid"
+
+
+class TokenAuth(httpx.Auth):
+    """`Authorization: Bearer <token>`; the token never shows in a repr, str or error."""
+
+    def __init__(self, token: str) -> None:
+        if not isinstance(token, str) or not token.strip():
+            raise ValueError("access token must be a non-empty string")
+        self._token = token.strip()
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "TokenAuth(<hidden>)"
+
+
+@dataclass(frozen=True)
+class SandboxUser:
+    """A sandbox account: its user id, username and access token (sandbox-only, never valid elsewhere)."""
+
+    id: str
+    username: str
+    access_token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class KeysResult:
+    """The answer to an init or rotation: the conversation id to reuse and the event's sequence id."""
+
+    conversation_id: str
+    sequence_id: str
+
+
+@dataclass(frozen=True)
+class PublicKeysResult:
+    """Public keys of several users, and a problem for each user the server could not answer for."""
+
+    keys: dict[str, list[PublicKeys]]
+    errors: list[Problem]
+
+
+@dataclass(frozen=True)
+class EventsPage:
+    """One page of a conversation's events: messages in `messages`, key changes apart in `key_changes`
+    (both base64 `MessageEvent`s, newest message first)."""
+
+    messages: list[str]
+    key_changes: list[str]
+    next_token: str | None
+    raw: dict[str, Any] = field(repr=False)
+
+
+class Client:
+    """A client for the X Chat key endpoints, over one `httpx.Client`.
+
+    Use `kit.connect()` for the usual set-ups. `user_id` is whose token this is (known for
+    sandbox users; pass it in live mode).
+    """
+
+    def __init__(self, http: httpx.Client, *, user_id: str | None = None) -> None:
+        self.http = http
+        self.user_id = user_id
+
+    def __repr__(self) -> str:
+        return f"Client(base_url={str(self.http.base_url)!r}, user_id={self.user_id!r})"
+
+    # ---------------------------------------------------------------- the one request method
+
+    def request(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Send one request; return the JSON answer, or raise the `APIError` for its problem."""
+        response = self.http.request(method, path, json=json, params=params)
+        ctype = response.headers.get("content-type", "")
+        if response.is_success:
+            if not response.content:
+                return {}
+            try:
+                return response.json()
+            except ValueError:
+                raise APIError.of(502, f"{method} {path} answered {response.status_code} with a body that is not JSON") from None
+        try:
+            data = response.json() if response.content else {}
+        except ValueError:
+            data = {}
+        if "problem+json" in ctype or {"type", "title"} <= set(data):
+            problem = Problem.from_dict(data, status=response.status_code)
+        elif {"code", "message"} <= set(data):  # the document's other error shape
+            problem = Problem("about:blank", "Error", str(data["message"]), response.status_code, {"code": data["code"]})
+        else:
+            problem = Problem("about:blank", response.reason_phrase, f"{method} {path} failed", response.status_code)
+        raise APIError.from_problem(problem, status=response.status_code, response=response)
+
+    # ---------------------------------------------------------------- sandbox-only
+
+    def create_sandbox_user(self, username: str, *, user_id: str | None = None) -> SandboxUser:
+        """`POST /sandbox/users`: a sandbox account and its access token."""
+        body: dict[str, Any] = {"username": username}
+        if user_id is not None:
+            body["id"] = user_id
+        data = self.request("POST", "/sandbox/users", json=body)["data"]
+        return SandboxUser(data["id"], data["username"], data["access_token"])
+
+    def as_user(self, user: SandboxUser) -> Client:
+        """A client on the same transport, acting as `user`."""
+        http = httpx.Client(
+            transport=self.http._transport,  # the seam is shared: same sandbox or same server
+            base_url=self.http.base_url,
+            auth=TokenAuth(user.access_token),
+            timeout=self.http.timeout,
+        )
+        return Client(http, user_id=user.id)
+
+    def sandbox_user(self, username: str, *, user_id: str | None = None) -> Client:
+        """Create a sandbox account and return a client acting as it."""
+        return self.as_user(self.create_sandbox_user(username, user_id=user_id))
+
+    # ---------------------------------------------------------------- public keys
+
+    def register_keys(self, identity: Identity, *, generate_version: bool = False) -> str:
+        """`POST /2/users/{id}/public_keys`; returns the public key version the server recorded."""
+        data = self.request(
+            "POST", f"/2/users/{identity.user_id}/public_keys", json=identity.registration_body(generate_version=generate_version)
+        )
+        return str(data.get("data", {}).get("public_key_version", identity.version))
+
+    def get_public_keys(self, user_id: str) -> list[PublicKeys]:
+        """`GET /2/users/{id}/public_keys`: every registered version, newest first."""
+        data = self.request("GET", f"/2/users/{user_id}/public_keys")
+        keys = [PublicKeys.from_api(r, user_id=user_id) for r in data.get("data", [])]
+        return sorted(keys, key=lambda k: version_key(k.version), reverse=True)
+
+    def latest_public_keys(self, user_id: str) -> PublicKeys:
+        """The newest registered public keys of `user_id` (by numeric version), binding checked."""
+        keys = self.get_public_keys(user_id)
+        if not keys:
+            raise APIError.of(404, f"user {user_id} has registered no public keys yet", resource_type="user", resource_id=user_id)
+        keys[0].verify_binding()
+        return keys[0]
+
+    def get_users_public_keys(self, user_ids: list[str]) -> PublicKeysResult:
+        """`GET /2/users/public_keys?ids=...`: keys of several users; unknown users come back in `errors`."""
+        data = self.request("GET", "/2/users/public_keys", params={"ids": ",".join(user_ids)})
+        out: dict[str, list[PublicKeys]] = {}
+        for record in data.get("data", []):
+            uid = str(record.get("user_id", ""))
+            out.setdefault(uid, []).append(PublicKeys.from_api(record, user_id=uid))
+        errors = [Problem.from_dict(p) for p in data.get("errors", [])]
+        return PublicKeysResult(out, errors)
+
+    # ---------------------------------------------------------------- conversations
+
+    def add_conversation_keys(self, init: KeyInit, *, path_id: str | None = None) -> KeysResult:
+        """`POST /2/chat/conversations/{id}/keys`: the Initialize (or Rotate) Conversation Keys call.
+
+        `path_id` overrides the URL id (e.g. a bare recipient id); by default `init.path_id`.
+        """
+        data = self.request("POST", f"/2/chat/conversations/{path_id or init.path_id}/keys", json=init.body)["data"]
+        return KeysResult(str(data.get("conversation_id", init.path_id)), str(data.get("sequence_id", "")))
+
+    def initialize_group(self) -> str:
+        """`POST /2/chat/conversations/group/initialize`: a fresh ``g…`` id for a new group."""
+        return str(self.request("POST", "/2/chat/conversations/group/initialize")["data"]["conversation_id"])
+
+    def create_group(
+        self, init: KeyInit, *, members: list[str], admins: list[str] | None = None, name: str | None = None
+    ) -> KeysResult:
+        """`POST /2/chat/conversations/group`: create the group `init` was prepared for, with its first key."""
+        body = {**init.body, "conversation_id": init.conversation_id, "group_members": list(members)}
+        if admins is not None:
+            body["group_admins"] = list(admins)
+        if name is not None:
+            body["group_name"] = name
+        data = self.request("POST", "/2/chat/conversations/group", json=body)["data"]
+        return KeysResult(str(data["conversation_id"]), str(data.get("conversation_key_change_sequence_id", "")))
+
+    def get_events(
+        self, conversation_id: str, *, max_results: int | None = None, pagination_token: str | None = None
+    ) -> EventsPage:
+        """`GET /2/chat/conversations/{id}/events`: one page (messages, and the key changes apart)."""
+        params: dict[str, Any] = {}
+        if max_results is not None:
+            params["max_results"] = max_results
+        if pagination_token is not None:
+            params["pagination_token"] = pagination_token
+        data = self.request("GET", f"/2/chat/conversations/{_path(conversation_id)}/events", params=params or None)
+        meta = data.get("meta", {})
+        return EventsPage(
+            messages=[e["encoded_event"] for e in data.get("data", []) if "encoded_event" in e],
+            key_changes=list(meta.get("conversation_key_events", [])),
+            next_token=meta.get("next_token"),
+            raw=data,
+        )
+
+    def iter_events(self, conversation_id: str, *, max_results: int = 100) -> Iterator[EventsPage]:
+        """Every page of a conversation's events, following `next_token`."""
+        token = None
+        while True:
+            page = self.get_events(conversation_id, max_results=max_results, pagination_token=token)
+            yield page
+            if not page.next_token:
+                return
+            token = page.next_token
+
+    def send_message(self, message: PreparedMessage) -> str:
+        """`POST /2/chat/conversations/{id}/messages`; returns the stored `MessageEvent` (base64)."""
+        data = self.request("POST", f"/2/chat/conversations/{message.path_id}/messages", json=message.body)["data"]
+        return str(data["encoded_message_event"])
+
+    def get_conversations(self, *, max_results: int | None = None) -> list[dict[str, Any]]:
+        """`GET /2/chat/conversations`: the caller's conversations (first page)."""
+        params = {"max_results": max_results} if max_results is not None else None
+        return list(self.request("GET", "/2/chat/conversations", params=params).get("data", []))
+
+    def get_conversation(self, conversation_id: str) -> dict[str, Any]:
+        """`GET /2/chat/conversations/{id}`."""
+        return dict(self.request("GET", f"/2/chat/conversations/{_path(conversation_id)}")["data"])
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _path(conversation_id: str) -> str:
+    # Colon pairs are for signatures; URLs take the hyphen form. Bare ids and g-ids pass through.
+    return conversation_id.replace(":", "-") if ":" in conversation_id else conversation_id
+
+
+def connect(
+    *,
+    base_url: str | None = None,
+    token: str | None = None,
+    user_id: str | None = None,
+    sandbox: Any = None,
+    quiet: bool = False,
+    timeout: float = 30.0,
+) -> Client:
+    """A client for the usual set-ups, chosen by arguments or environment:
+
+    - nothing set: the in-process sandbox (offline; one line says so);
+    - `X_API_BASE_URL` (or `base_url`): a sandbox server, e.g. the one a workshop room shares;
+    - `X_API_USER_TOKEN` (or `token`) without a base URL: the live API at https://api.x.com.
+    """
+    base_url = base_url or os.environ.get("X_API_BASE_URL") or None
+    token = token or os.environ.get("X_API_USER_TOKEN") or None
+    auth = TokenAuth(token) if token else None
+    if base_url is None and token is None:
+        from kit.sandbox import Sandbox, SandboxTransport
+
+        transport: httpx.BaseTransport = SandboxTransport(sandbox if sandbox is not None else Sandbox())
+        http = httpx.Client(transport=transport, base_url=_SANDBOX_URL, timeout=timeout)
+        where = "the in-process sandbox (offline; set X_API_BASE_URL or X_API_USER_TOKEN to go elsewhere)"
+    else:
+        url = base_url or LIVE_BASE_URL
+        http = httpx.Client(base_url=url, auth=auth, timeout=timeout)
+        where = f"the live X API at {url}" if url == LIVE_BASE_URL else f"the sandbox server at {url}"
+    if not quiet:
+        print(f"kit: talking to {where}")
+    return Client(http, user_id=user_id)
+
+
+# -------------------------------------------------------------------- OAuth 2.0 (PKCE)
+
+
+def authorize_url(
+    client_id: str,
+    redirect_uri: str,
+    *,
+    scopes: tuple[str, ...] = CHAT_SCOPES,
+    authorize_endpoint: str = "https://x.com/i/oauth2/authorize",
+) -> tuple[str, str, str]:
+    """Step one of OAuth 2.0 authorization code + PKCE: the URL to open, the code verifier
+    (keep it secret, for step two) and the state (compare it with the redirect's)."""
+    verifier = secrets.token_urlsafe(64)[:96]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    state = secrets.token_urlsafe(16)
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scope": " ".join(scopes),
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    return f"{authorize_endpoint}?{query}", verifier, state
+
+
+def exchange_code(
+    code: str,
+    verifier: str,
+    *,
+    client_id: str,
+    redirect_uri: str,
+    http: httpx.Client | None = None,
+    token_endpoint: str = f"{LIVE_BASE_URL}/2/oauth2/token",
+) -> str:
+    """Step two: trade the authorization code for a user access token (returned, never printed)."""
+    own = http is None
+    client = http or httpx.Client(timeout=30.0)
+    try:
+        response = client.post(
+            token_endpoint,
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "client_id": client_id,
+                "code_verifier": verifier,
+            },
+        )
+    finally:
+        if own:
+            client.close()
+    try:
+        data = response.json()
+    except ValueError:
+        data = {}
+    if response.status_code != 200 or "access_token" not in data:
+        reason = data.get("error_description") or data.get("error") or f"HTTP {response.status_code}"
+        raise APIError.of(response.status_code if response.status_code >= 400 else 400, f"token exchange failed: {reason}")
+    return str(data["access_token"])
+
+
+def _now() -> float:  # seam for tests of retry timing
+    return time.time()

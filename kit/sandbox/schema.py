@@ -1,0 +1,182 @@
+"""Request validation against the vendored X API OpenAPI document (jsonschema + referencing).
+
+Layer one of the sandbox's two: is the request shaped as the document says (path and query
+parameters, body)? The meaning (does the Thrift detail match the body, is the caller a
+participant) is checked in `kit.sandbox.service`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from kit.errors import APIError
+
+__all__ = ["Operation", "load_document", "spec"]
+
+_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@cache
+def load_document() -> dict[str, Any]:
+    """The vendored OpenAPI document (X API 2.167, chat and public-key paths)."""
+    return json.loads(resources.files("kit.spec").joinpath("x-api-chat-openapi.json").read_text("utf-8"))
+
+
+def _json_path(path: Any) -> str:
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the document, with compiled validators."""
+
+    operation_id: str
+    method: str
+    template: str
+    pattern: re.Pattern[str]
+    path_params: dict[str, Any]
+    query_params: dict[str, tuple[dict[str, Any], bool]]
+    body_validator: Any
+    body_required: bool
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if method.lower() != self.method:
+            return None
+        m = self.pattern.match(path)
+        return m.groupdict() if m else None
+
+    def validate_path(self, params: dict[str, str]) -> None:
+        for name, validator in self.path_params.items():
+            _raise_first(validator, params.get(name), f"path parameter {name}", parameter=name)
+
+    def validate_query(self, query: list[tuple[str, str]]) -> dict[str, Any]:
+        """Check the query against the document; returns the parsed values (arrays split on ',')."""
+        out: dict[str, Any] = {}
+        for name, value in query:
+            if name in out:
+                raise APIError.of(400, f"query parameter {name} is given more than once", parameter=name, value=value)
+            spec_entry = self.query_params.get(name)
+            if spec_entry is None:
+                allowed = ", ".join(sorted(self.query_params)) or "none"
+                raise APIError.of(
+                    400, f"query parameter {name} is not allowed here (allowed: {allowed})", parameter=name, value=value
+                )
+            validator, _ = spec_entry
+            schema = validator.schema
+            parsed: Any = value
+            if schema.get("type") == "array":
+                parsed = value.split(",") if value else []
+            elif schema.get("type") == "integer":
+                if not re.fullmatch(r"-?[0-9]{1,18}", value):
+                    raise APIError.of(400, f"query parameter {name} must be an integer, got {value!r}", parameter=name, value=value)
+                parsed = int(value)
+            _raise_first(validator, parsed, f"query parameter {name}", parameter=name)
+            out[name] = parsed
+        for name, (_, required) in self.query_params.items():
+            if required and name not in out:
+                raise APIError.of(400, f"query parameter {name} is required", parameter=name)
+        return out
+
+    def validate_body(self, body: Any) -> None:
+        if self.body_validator is None:
+            return
+        _raise_first(self.body_validator, body, "request body")
+
+
+def _raise_first(validator: Any, instance: Any, what: str, *, parameter: str | None = None) -> None:
+    from jsonschema.exceptions import best_match
+
+    error = best_match(validator.iter_errors(instance))
+    if error is None:
+        return
+    where = _json_path(error.absolute_path)
+    if what == "request body":
+        detail = f"{where}: {error.message}"
+        param = where
+    else:
+        detail = f"{what}: {error.message}"
+        param = parameter
+    raise APIError.of(400, detail, parameter=param, value=None)
+
+
+class _Spec:
+    def __init__(self, document: dict[str, Any]) -> None:
+        from jsonschema import Draft202012Validator
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT202012
+
+        self.document = document
+        uri = "urn:xchat-kit:openapi"
+        resource = Resource(contents=document, specification=DRAFT202012)
+        registry: Registry = Registry().with_resource(uri, resource)
+
+        def validator(schema: dict[str, Any]) -> Any:
+            return Draft202012Validator({"$ref": uri + "#" + schema["$ref"][1:]} if "$ref" in schema else schema, registry=registry)
+
+        def resolve(node: dict[str, Any]) -> dict[str, Any]:
+            while "$ref" in node:
+                target: Any = document
+                for part in node["$ref"].lstrip("#/").split("/"):
+                    target = target[part]
+                node = target
+            return node
+
+        self.operations: list[Operation] = []
+        for template, item in document["paths"].items():
+            for method in _METHODS:
+                op = item.get(method)
+                if not op:
+                    continue
+                params = [resolve(p) for p in (item.get("parameters", []) + op.get("parameters", []))]
+                path_params = {p["name"]: validator(p["schema"]) for p in params if p["in"] == "path"}
+                query_params = {
+                    p["name"]: (validator(p["schema"]), bool(p.get("required"))) for p in params if p["in"] == "query"
+                }
+                body_validator = None
+                body_required = False
+                if "requestBody" in op:
+                    rb = resolve(op["requestBody"])
+                    body_required = bool(rb.get("required"))
+                    body_validator = validator(rb["content"]["application/json"]["schema"])
+                regex = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"
+                self.operations.append(
+                    Operation(
+                        operation_id=op["operationId"],
+                        method=method,
+                        template=template,
+                        pattern=re.compile(regex),
+                        path_params=path_params,
+                        query_params=query_params,
+                        body_validator=body_validator,
+                        body_required=body_required,
+                    )
+                )
+        # Literal paths first: /2/chat/conversations/group before /2/chat/conversations/{id}.
+        self.operations.sort(key=lambda o: (o.template.count("{"), -len(o.template)))
+        self.by_id = {o.operation_id: o for o in self.operations}
+
+    def find(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
+        allowed = False
+        for op in self.operations:
+            params = op.match(method, path)
+            if params is not None:
+                return op, params
+            if op.pattern.match(path):
+                allowed = True
+        if allowed:
+            raise APIError.of(405, f"{method} is not allowed on {path}")
+        return None
+
+
+@cache
+def spec() -> _Spec:
+    """The compiled document (built once per process, ~0.1 s)."""
+    return _Spec(load_document())

@@ -1,0 +1,97 @@
+"""Door two: the sandbox as a real HTTP server (ASGI, served by uvicorn).
+
+    python -m kit sandbox --host 127.0.0.1 --port 8000 --db workshop.sqlite
+
+A workshop room shares one server; each participant points the kit at its URL
+(`X_API_BASE_URL=http://host:8000`). Requests run in a worker thread, so a slow SQLite
+write never blocks the event loop; bodies over the limit get 413 before they are read whole.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qsl
+
+from kit.errors import APIError
+from kit.sandbox.service import Sandbox, problem_reply
+
+__all__ = ["create_app", "serve"]
+
+
+def create_app(sandbox: Sandbox | None = None) -> Any:
+    """An ASGI application over `sandbox` (a new in-memory one by default)."""
+    import asyncio
+
+    core = sandbox if sandbox is not None else Sandbox()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        declared = headers.get("content-length", "")
+        chunks: list[bytes] = []
+        size = 0
+        too_big = declared.isdigit() and int(declared) > core.max_body_bytes
+        if not too_big:
+            more = True
+            while more:
+                message = await receive()
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > core.max_body_bytes:
+                    too_big = True
+                    break
+                chunks.append(chunk)
+                more = message.get("more_body", False)
+        if too_big:
+            reply = problem_reply(
+                APIError.of(413, f"request body is larger than the {core.max_body_bytes} bytes the sandbox accepts")
+            )
+        else:
+            query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+            reply = await asyncio.to_thread(
+                core.handle, scope["method"], scope["path"], query, headers, b"".join(chunks)
+            )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": reply.status,
+                "headers": [(k.encode(), v.encode()) for k, v in reply.headers.items()],
+            }
+        )
+        await send({"type": "http.response.body", "body": reply.body})
+
+    app.sandbox = core  # type: ignore[attr-defined]
+    return app
+
+
+class _NoQuery(logging.Filter):
+    """Access logs show the method and path only: never a query string or header."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3:
+            args = list(record.args)
+            args[2] = str(args[2]).split("?", 1)[0]
+            record.args = tuple(args)
+        return True
+
+
+def serve(*, host: str = "127.0.0.1", port: int = 8000, db: str | None = None, rate_limit: int | None = None) -> None:
+    """Run the sandbox under uvicorn until interrupted."""
+    import uvicorn
+
+    sandbox = Sandbox(db=db or ":memory:", rate_limit=rate_limit)
+    logging.getLogger("uvicorn.access").addFilter(_NoQuery())
+    where = f"SQLite file {db}" if db else "memory (lost when the server stops)"
+    print(json.dumps({"sandbox": f"http://{host}:{port}", "state": where}), flush=True)
+    uvicorn.run(create_app(sandbox), host=host, port=port, log_level="info", access_log=True)

@@ -1,0 +1,144 @@
+"""Where the sandbox keeps its state: SQLite, in memory by default or in a file.
+
+One implementation for both, so the in-process sandbox and a workshop server behave alike.
+With a file: WAL journal and ``synchronous=FULL``, every request one transaction, so an
+answer the server sent survives ``kill -9`` and a restart, and a half-done request is never
+visible. A full disk or a read-only file raises `ServiceUnavailable` (503), never corrupts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from kit.errors import APIError
+
+__all__ = ["SEQUENCE_BASE", "Store", "StoredEvent", "token_digest"]
+
+#: Sequence ids start here so they look like the live API's (~2.07e18) and are above the
+#: threshold from which the official SDK enforces key-change signatures.
+SEQUENCE_BASE = 2070276095283454100
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    token_digest TEXT UNIQUE,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS public_keys (
+    user_id TEXT NOT NULL REFERENCES users(id),
+    version TEXT NOT NULL,
+    version_num TEXT NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (user_id, version)
+);
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    latest_key_version TEXT,
+    info TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS members (
+    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+    user_id TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+    kind TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    key_version TEXT NOT NULL,
+    request_digest TEXT NOT NULL,
+    encoded BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (conversation_id, message_id)
+);
+CREATE INDEX IF NOT EXISTS events_by_conversation ON events (conversation_id, kind, seq);
+"""
+
+
+def token_digest(token: str) -> str:
+    """Tokens are stored as SHA-256 digests and looked up by digest: the database never holds
+    a usable token, and the lookup does not compare secrets byte by byte."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One stored event: its sequence id and the `MessageEvent` bytes as served."""
+
+    seq: int
+    conversation_id: str
+    kind: str
+    message_id: str
+    sender_id: str
+    key_version: str
+    request_digest: str
+    encoded: bytes
+    created_at: int
+
+    @property
+    def sequence_id(self) -> str:
+        return str(SEQUENCE_BASE + self.seq)
+
+
+class Store:
+    """The sandbox's tables, behind one lock (SQLite serializes writers anyway)."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            if path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise APIError.of(503, f"sandbox database {path!r} cannot be opened: {exc}", resource_type="database") from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit: all of it is stored, or none of it."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise APIError.of(
+                    503, f"the sandbox cannot store this request now ({exc}); nothing was stored", resource_type="database"
+                ) from None
+
+    def read(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                cur = self._db.execute(sql, args)
+                return cur.fetchall()
+            except sqlite3.OperationalError as exc:
+                raise APIError.of(503, f"the sandbox cannot read its database now ({exc})", resource_type="database") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @staticmethod
+    def event_from(row: Any) -> StoredEvent:
+        return StoredEvent(*row)
