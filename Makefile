@@ -3,31 +3,47 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: lab test bench notebooks clean
+.PHONY: lab test test-unit test-notebooks bench notebooks chromium clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "xchat-kit needs Python 3.11 or newer"'
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
-# Everything `make test` needs, pinned exactly (requirements/test.txt), plus the kit itself.
-$(VENV)/.test-deps: $(PY) requirements/test.txt pyproject.toml
+# Everything the tests and the notebooks need, pinned exactly (requirements/test.txt), plus the kit.
+$(VENV)/.deps: $(PY) requirements/test.txt pyproject.toml
 	$(PIP) install -r requirements/test.txt
 	$(PIP) install --no-deps -e .
 	@touch $@
 
-# JupyterLab and the notebook packages, at the same pins.
-$(VENV)/.lab-deps: $(PY) requirements/test.txt pyproject.toml
-	$(PIP) install -r requirements/test.txt
-	$(PIP) install --no-deps -e .
-	@touch $@
-
-lab: $(VENV)/.lab-deps
+lab: $(VENV)/.deps
 	$(PY) -m jupyterlab notebooks/
 
-test: $(VENV)/.test-deps
-	$(PY) -m pytest
+# The real-browser test drives Debian's Chromium (tools that download their own browser fail here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser test"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
+	  else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; }
+
+test: $(VENV)/.deps chromium
+	$(PY) -m pytest tests
+	$(PY) -m pytest $(NBVAL) notebooks
+
+test-unit: $(VENV)/.deps
+	$(PY) -m pytest tests
+
+test-notebooks: $(VENV)/.deps
+	$(PY) -m pytest $(NBVAL) notebooks
+
+# Re-run every notebook in the pinned environment and store its outputs (see tools/run_notebooks.py).
+notebooks: $(VENV)/.deps
+	$(PY) tools/run_notebooks.py
+
+bench: $(VENV)/.deps
+	$(PY) -m benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .schemathesis
