@@ -319,7 +319,7 @@ def authorize_url(
     redirect_uri: str,
     *,
     scopes: tuple[str, ...] = CHAT_SCOPES,
-    authorize_endpoint: str = "https://x.com/i/oauth2/authorize",
+    authorize_endpoint: str = f"{LIVE_BASE_URL}/2/oauth2/authorize",
 ) -> tuple[str, str, str]:
     """Step one of OAuth 2.0 authorization code + PKCE: the URL to open, the code verifier
     (keep it secret, for step two) and the state (compare it with the redirect's)."""
@@ -371,7 +371,7 @@ def exchange_code(
     except ValueError:
         data = {}
     if response.status_code != 200 or "access_token" not in data:
-        reason = data.get("error_description") or data.get("error") or f"HTTP {response.status_code}"
+        reason = data.get("error_description") or data.get("detail") or data.get("error") or f"HTTP {response.status_code}"
         raise APIError.of(response.status_code if response.status_code >= 400 else 400, f"token exchange failed: {reason}")
     return str(data["access_token"])
 

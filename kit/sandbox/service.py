@@ -24,6 +24,7 @@ from kit.encoding import b64, from_b64
 from kit.errors import APIError, KitError
 from kit.ids import ConversationId, check_version, version_key
 from kit.keys import PublicKeys, fingerprint, load_public_key
+from kit.sandbox.oauth import OAuthCodes
 from kit.sandbox.schema import spec
 from kit.sandbox.store import Store, StoredEvent, token_digest
 from kit.thrift import (
@@ -126,6 +127,7 @@ class Sandbox:
         self.max_body_bytes = max_body_bytes
         self.rate_limit = RateLimit(rate_limit) if rate_limit else None
         self._spec = spec()
+        self._oauth = OAuthCodes()
 
     def __repr__(self) -> str:
         return f"Sandbox(db={self.store.path!r})"
@@ -147,6 +149,12 @@ class Sandbox:
     def _dispatch(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str], body: bytes) -> Reply:
         if len(body) > self.max_body_bytes:
             raise APIError.of(413, f"request body is {len(body)} bytes; the sandbox accepts at most {self.max_body_bytes}")
+        if path == "/sandbox/oauth2/authorize" and method == "GET":
+            status, head, payload = self._oauth.authorize(self._authenticate(headers), query, self.clock())
+            return Reply(status, head, payload)
+        if path == "/2/oauth2/token" and method == "POST":
+            user_id, scope = self._oauth.token(body, self.clock())
+            return Reply(200, {"content-type": "application/json"}, OAuthCodes.token_reply(self._issue_token(user_id), scope))
         if path == "/sandbox/users":
             if method != "POST":
                 raise APIError.of(405, f"{method} is not allowed on /sandbox/users; use POST")
@@ -224,6 +232,15 @@ class Sandbox:
                 raise APIError.of(409, f"user id {user_id} is taken in this sandbox", parameter="id", value=user_id)
             db.execute("INSERT INTO users (id, username, token_digest) VALUES (?, ?, ?)", (user_id, username, token_digest(token)))
         return _json(201, {"data": {"id": user_id, "username": username, "access_token": token}})
+
+    def _issue_token(self, user_id: str) -> str:
+        """A fresh access token for an existing user (the OAuth token endpoint's answer).
+
+        A sandbox user has one live token at a time: issuing a new one replaces the old."""
+        token = secrets.token_urlsafe(32)
+        with self.store.transaction() as db:
+            db.execute("UPDATE users SET token_digest = ?, revoked = 0 WHERE id = ?", (token_digest(token), user_id))
+        return token
 
     def revoke(self, user_id: str) -> None:
         """Revoke a user's access token (the sandbox's admin side; not an HTTP endpoint)."""
