@@ -80,7 +80,13 @@ __all__ = [
 ]
 
 
+# Submodules for notebooks, reachable as kit.ui / kit.tables after a plain `import kit`.
+_SUBMODULES = {"client", "sandbox", "tables", "ui", "wrap", "thrift", "signature", "keys", "ids", "vault"}
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return import_module(f"kit.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'kit' has no attribute {name!r}")

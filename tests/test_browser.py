@@ -1,0 +1,235 @@
+"""A real browser: JupyterLab in Debian's Chromium runs notebooks/app.ipynb and a learner's clicks.
+
+Recipe: ../shared/recipes/browser-test.md. Playwright drives /usr/bin/chromium (``make chromium``
+installs it); nothing here downloads a browser, and nothing is skipped when it is missing: the
+test fails and says what to install. Lab and Chromium get a throwaway HOME.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+import kit
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "app.ipynb"
+# The README's picture is refreshed only on request (KIT_UPDATE_SCREENSHOT=1), so a test run
+# does not rewrite a committed file; otherwise the screenshot goes to test-results/.
+SCREENSHOT = (
+    ROOT / "docs" / "screenshot.png"
+    if os.environ.get("KIT_UPDATE_SCREENSHOT") == "1"
+    else ROOT / "test-results" / "screenshot.png"
+)
+CHROMIUM = "/usr/bin/chromium"
+ALICE_ID = "1215441834412953600"
+BOB_ID = "1603419180975409153"
+TIMEOUT_MS = 30_000
+
+pytestmark = pytest.mark.timeout(120)  # backstop: a stuck page.evaluate has no timeout of its own
+
+
+# ------------------------------------------------------------------------------ fixtures
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def browser_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A HOME for Lab and Chromium, with Lab's news and update checks off (no toast over the page)."""
+    home = tmp_path_factory.mktemp("home")
+    settings = home / ".jupyter/lab/user-settings/@jupyterlab/apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    return home
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "XDG_", "IPYTHON"))}
+    env.update(HOME=str(home), PYTHONUNBUFFERED="1")
+    # Same behaviour in the kernel as in a learner's Lab: no sandbox server, no live token.
+    env.pop("X_API_BASE_URL", None)
+    env.pop("X_API_USER_TOKEN", None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def lab_url(tmp_path_factory: pytest.TempPathFactory, browser_home: Path) -> Iterator[str]:
+    """JupyterLab from this venv (its kernel imports the kit) on a free port, serving a copy of the notebook."""
+    root = tmp_path_factory.mktemp("notebooks")
+    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("lab") / "lab.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--port-retries=0",
+            f"--ServerApp.root_dir={root}",
+            "--IdentityProvider.token=",
+            "--LabApp.expose_app_in_browser=True",
+        ],
+        cwd=root,
+        env=_env(browser_home),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited with {proc.returncode}; see {log.name}")
+            try:
+                with urllib.request.urlopen(f"{url}/api/status", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"JupyterLab did not answer on {url} within 60 s; see {log.name}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def base_url(lab_url: str) -> str:
+    """pytest-playwright's base_url (overridden: its fallback warns under pytest 9)."""
+    return lab_url
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_home: Path) -> dict:
+    """Debian's Chromium, headless, quiet: no downloads, no sync, no first-run pages."""
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)"
+    return {
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "env": _env(browser_home),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 1000}}
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _open_and_run(page: Page, base_url: str) -> None:
+    page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.goto(f"{base_url}/lab/tree/{NOTEBOOK.name}")
+    # Running cells before the kernel is idle opens "Select Kernel" and the command never resolves.
+    page.wait_for_function(
+        "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'"
+    )
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+
+
+def _tab(app, title: str) -> None:
+    app.locator(".lm-TabBar-tab", has_text=title).click()
+
+
+def _button(app, name: str):
+    return app.get_by_role("button", name=name, exact=True)
+
+
+# ------------------------------------------------------------------------------ the test
+
+
+def test_app_in_jupyterlab(page: Page, base_url: str) -> None:
+    _open_and_run(page, base_url)
+    app = page.locator(".jp-OutputArea-output .widget-tab")
+    expect(app).to_be_visible()
+
+    # 1 · keys: the seeded demo identity first, then fresh keys, registered on the sandbox.
+    fingerprint = app.locator(".widget-text", has_text="fingerprint").locator("input")
+    seeded = kit.Identity.from_seed("alice (demo only)", ALICE_ID, version="1").fingerprint
+    expect(fingerprint).to_have_value(seeded)
+    expect(app.locator(".xk-ok:visible")).to_have_text("registered: key version 1")
+    expect(app.locator(".xk-byte-map:visible .xk-byte")).to_have_count(91)
+    _button(app, "Generate").click()
+    expect(app.locator(".xk-info:visible")).to_have_text("not registered yet")
+    expect(fingerprint).not_to_have_value(seeded)
+    expect(fingerprint).to_have_value(re.compile(r"^[A-Za-z0-9_-]{43}$"))
+    _button(app, "Register").click()
+    expect(app.locator(".xk-ok:visible")).to_have_text(re.compile(r"^registered: key version \d{13}$"))
+
+    # 2 · wrap: 113 coloured bytes to bob; they open; one flipped byte does not.
+    _tab(app, "2 · wrap")
+    app.locator(".widget-dropdown select:visible").select_option(index=1)  # bob
+    _button(app, "Wrap").click()
+    byte_map = app.locator(".xk-byte-map:visible")
+    expect(byte_map.locator(".xk-byte")).to_have_count(113)
+    expect(byte_map.locator('.xk-byte[data-segment="tag"]')).to_have_count(16)
+    _button(app, "Unwrap").click()
+    expect(app.locator(".xk-ok:visible")).to_have_text(f"opened: conversation key matches (as user {BOB_ID})")
+    _button(app, "Flip").click()
+    _button(app, "Unwrap").click()
+    expect(app.locator(".xk-error:visible")).to_have_text(
+        "DecryptionError: wrapped conversation key does not open: it was wrapped to another identity key, "
+        "or a byte changed"
+    )
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.locator(".jp-Cell.jp-CodeCell", has=app).last.screenshot(path=str(SCREENSHOT))
+
+    # 3 · init call: alice sends Initialize Conversation Keys to bob's bare id, then a first message.
+    _tab(app, "3 · init call")
+    _button(app, "Send").click()
+    expect(app.locator(".xk-ok:visible")).to_have_text(
+        re.compile(rf"^conversation_id: {ALICE_ID}-{BOB_ID} · sequence_id: \d+$")
+    )
+    expect(app.locator(".xk-json:visible")).to_contain_text('"conversation_participant_keys"')
+    _button(app, "Send message").click()
+    expect(app.get_by_text(re.compile(r"^message sent: sequence_id \d+$"))).to_be_visible()
+
+    # 4 · recipient: bob fetches, verifies the key change, decrypts the message.
+    _tab(app, "4 · recipient")
+    _button(app, "Fetch").click()
+    shows = app.locator(".xk-inbox:visible .xk-shows")
+    expect(shows).to_have_count(2)
+    expect(shows.nth(0)).to_have_text(re.compile(r"^signature verified; conversation key version \d+ unwrapped$"))
+    expect(shows.nth(1)).to_have_text("hello from xchat-kit")
+    assert SCREENSHOT.stat().st_size > 10_000
