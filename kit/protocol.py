@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from binascii import b2a_base64 as _b2a
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ from kit.errors import KeyNotFoundError, SignatureError, WireFormatError
 from kit.ids import ConversationId, check_version, new_version, version_key
 from kit.keys import Identity, PublicKeys
 from kit.thrift import EventSignature, KeyChangeDetail, MessageEvent, ParticipantKey, read_message_event
-from kit.wrap import wrap_many
+from kit.wrap import _wrap_all
 
 __all__ = [
     "KeyChange",
@@ -140,13 +141,15 @@ def prepare_key_init(
         raise WireFormatError(f"conversation key must be exactly 32 bytes long, got {len(key)}")
     mid = message_id if message_id is not None else str(uuid.uuid4())
 
-    publics = [pk.identity_key for pk in roster]  # parsed once per participant (cached)
-    entries = []
-    total = len(roster)
-    for i, (pk, wrapped) in enumerate(zip(roster, wrap_many(key, publics)), 1):
-        entries.append(ParticipantKey(pk.user_id, b64(wrapped), pk.version))
-        if progress is not None and (i % 256 == 0 or i == total):
-            progress(i, total)
+    # The hot loop. Each key is parsed once per PublicKeys object (cached), large rosters are
+    # wrapped on every core (kit.wrap), and the per-participant Python work is one tuple entry.
+    publics = [pk.identity_key for pk in roster]
+    wrapped = _wrap_all(
+        key, publics, points=lambda a, b: [pk._identity_point for pk in roster[a:b]], progress=progress
+    )
+    entries = [
+        ParticipantKey(pk.user_id, _b2a(w, newline=False).decode("ascii"), pk.version) for pk, w in zip(roster, wrapped)
+    ]
     detail = KeyChangeDetail(key_version, tuple(entries))
     encoded = detail.encode()
     payload = _sig.key_change_payload(
@@ -222,9 +225,12 @@ def find_signing_key(signing_keys: Iterable[PublicKeys], user_id: str, public_ke
     raise SignatureError(f"no signing key for user {user_id} at key version {public_key_version}: fetch their public keys")
 
 
-def _check_signature_version(version: str, what: str) -> None:
-    if not version.isdigit() or int(version) < _sig.MIN_SIGNATURE_VERSION:
-        raise SignatureError(f"{what} signature_version {version!r} is not accepted (minimum {_sig.MIN_SIGNATURE_VERSION})")
+def _check_signature_version(version: str, what: str, *, minimum: int = _sig.MIN_SIGNATURE_VERSION) -> None:
+    # isascii(): str.isdigit() is also true for "²", which int() refuses; the length bound keeps
+    # int() under Python's 4300-digit limit (both would be a ValueError, not a SignatureError).
+    digits = version.isascii() and version.isdigit() and len(version) <= 30
+    if not digits or int(version) < minimum:
+        raise SignatureError(f"{what} signature_version {version!r} is not accepted (minimum {minimum})")
 
 
 def read_key_change(
@@ -254,7 +260,11 @@ def read_key_change(
     key = recipient.unwrap(entry.encrypted_conversation_key)
     if event.signature is None:
         raise SignatureError(f"key change {event.message_id} carries no message_event_signature")
-    _check_signature_version(event.signature.signature_version, f"key change {event.message_id}")
+    # Before v6 a key-change signature covered the list of wrapped keys, a layout nobody can
+    # rebuild; the SDK rejects those labels too ("ECDSA mismatch"). Only v6+ sign the plaintext key.
+    _check_signature_version(
+        event.signature.signature_version, f"key change {event.message_id}", minimum=_sig.KEY_CHANGE_MIN_SIGNATURE_VERSION
+    )
     signer = find_signing_key(signing_keys, event.sender_id, event.signature.public_key_version)
     payload = _sig.key_change_payload(
         message_id=event.message_id,

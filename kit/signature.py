@@ -16,6 +16,7 @@ from kit.encoding import b64, b64_nopad, from_b64
 from kit.errors import SignatureError, WireFormatError
 
 __all__ = [
+    "KEY_CHANGE_MIN_SIGNATURE_VERSION",
     "MIN_SIGNATURE_VERSION",
     "SIGNATURE_VERSION",
     "decode_signature",
@@ -30,6 +31,8 @@ __all__ = [
 SIGNATURE_VERSION = "7"
 #: The lowest version a verifier accepts; v1 lacked the event type and key version.
 MIN_SIGNATURE_VERSION = 2
+#: The first version whose key-change payload signs the plaintext conversation key (v6 and v7 share it).
+KEY_CHANGE_MIN_SIGNATURE_VERSION = 6
 
 _ECDSA = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
 _ECDSA_VERIFY = ec.ECDSA(hashes.SHA256())
@@ -55,7 +58,8 @@ def key_change_payload(
     only participants can check it; never send it to the server.
     """
     if not isinstance(conversation_key, (bytes, bytearray)) or len(conversation_key) != 32:
-        got = len(conversation_key) if isinstance(conversation_key, (bytes, bytearray)) else type(conversation_key).__name__
+        is_bytes = isinstance(conversation_key, (bytes, bytearray))
+        got = len(conversation_key) if is_bytes else type(conversation_key).__name__
         raise WireFormatError(f"conversation key must be exactly 32 bytes long, got {got}")
     return _payload(
         "ConversationKeyChangeEvent",

@@ -96,12 +96,16 @@ class Struct:
 
 
 class _Reader:
-    __slots__ = ("data", "pos", "what")
+    __slots__ = ("budget", "data", "pos", "what")
 
     def __init__(self, data: bytes, what: str) -> None:
         self.data = data
         self.pos = 0
         self.what = what
+        # A decoded value costs far more memory than its bytes (an empty struct is one byte on
+        # the wire, ~200 bytes in Python). Real events carry one value per ~50 bytes; this budget
+        # stops a list of a million empty structs from turning 1 MB into 200 MB.
+        self.budget = 1024 + len(data) // 32
 
     def fail(self, message: str) -> WireFormatError:
         return WireFormatError(f"{self.what}: {message} (at byte {self.pos} of {len(self.data)})")
@@ -122,6 +126,9 @@ class _Reader:
         return n
 
     def value(self, ttype: int, depth: int) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise self.fail("holds more values than its size allows for an X Chat event (too many tiny elements)")
         if ttype == STRING:
             (n,) = _I32.unpack(self.take(4))
             return self.take(self.count(n, BYTE, "string"))

@@ -7,20 +7,33 @@ For each participant:
 3. ``K`` = ANSI X9.63 KDF with SHA-256 and shared info ``E``: one block, ``SHA256(Z ‖ 00000001 ‖ E)``;
 4. AES-128-GCM with key ``K[:16]`` and the 16-byte IV ``K[16:]``, no associated data;
 5. the wrapped key is ``E ‖ ciphertext ‖ tag``: 65 + 32 + 16 = 113 bytes (152 base64 characters).
+
+Each wrap costs one key generation and one ECDH; nothing is shared between participants,
+so a large roster (an init for thousands of members) is split between this process and a
+helper process on each other core (see "Both cores" at the end of this module).
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
-from collections.abc import Iterable, Iterator
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from kit.errors import DecryptionError, WireFormatError
 from kit.keys import PublicKeyLike, load_public_key, sec1
+
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = ["WRAPPED_KEY_SIZE", "WrapSteps", "unwrap", "wrap", "wrap_many", "wrap_steps"]
 
@@ -31,6 +44,10 @@ _TAG = 16
 _COUNTER_1 = b"\x00\x00\x00\x01"
 _CURVE = ec.SECP256R1()
 _ECDH = ec.ECDH()
+_X962 = Encoding.X962
+_UNCOMPRESSED = PublicFormat.UncompressedPoint
+_sha256 = hashlib.sha256
+_from_point = ec.EllipticCurvePublicKey.from_encoded_point
 
 
 def _check_key(conversation_key: bytes) -> None:
@@ -42,7 +59,7 @@ def _check_key(conversation_key: bytes) -> None:
 def _kdf(shared: bytes, eph: bytes) -> bytes:
     # X9.63 with a 32-byte output is exactly one SHA-256 block; hashlib avoids the
     # per-call object set-up of cryptography's X963KDF (same bytes: see tests/test_wrap.py).
-    return hashlib.sha256(shared + _COUNTER_1 + eph).digest()
+    return _sha256(shared + _COUNTER_1 + eph).digest()
 
 
 def wrap(conversation_key: bytes, recipient: PublicKeyLike) -> bytes:
@@ -57,8 +74,8 @@ def wrap(conversation_key: bytes, recipient: PublicKeyLike) -> bytes:
 
 def _wrap_one(conversation_key: bytes, public: ec.EllipticCurvePublicKey) -> bytes:
     eph = ec.generate_private_key(_CURVE)
-    eph_point = sec1(eph.public_key())
-    k = _kdf(eph.exchange(_ECDH, public), eph_point)
+    eph_point = eph.public_key().public_bytes(_X962, _UNCOMPRESSED)
+    k = _sha256(eph.exchange(_ECDH, public) + _COUNTER_1 + eph_point).digest()
     return eph_point + AESGCM(k[:16]).encrypt(k[16:], conversation_key, None)
 
 
@@ -66,8 +83,15 @@ def wrap_many(conversation_key: bytes, recipients: Iterable[ec.EllipticCurvePubl
     """Wrap one conversation key to many parsed identity keys, in order (the hot loop of an init)."""
     _check_key(conversation_key)
     key = bytes(conversation_key)
+    # The steps of `_wrap_one`, inlined with every name bound locally: per participant this
+    # loop costs one key generation, one ECDH and about 8 µs more (see benchmarks/).
+    generate, curve, ecdh, x962, uncompressed = ec.generate_private_key, _CURVE, _ECDH, _X962, _UNCOMPRESSED
+    sha256, counter, aesgcm = _sha256, _COUNTER_1, AESGCM
     for public in recipients:
-        yield _wrap_one(key, public)
+        eph = generate(curve)
+        eph_point = eph.public_key().public_bytes(x962, uncompressed)
+        k = sha256(eph.exchange(ecdh, public) + counter + eph_point).digest()
+        yield eph_point + aesgcm(k[:16]).encrypt(k[16:], key, None)
 
 
 def unwrap(private_key: ec.EllipticCurvePrivateKey, wrapped: bytes) -> bytes:
@@ -83,8 +107,11 @@ def unwrap(private_key: ec.EllipticCurvePrivateKey, wrapped: bytes) -> bytes:
             f"wrapped conversation key must be {WRAPPED_KEY_SIZE} bytes (65 point + 32 ciphertext + 16 tag), got {len(wrapped)}"
         )
     eph_point = bytes(wrapped[:_POINT])
-    eph = load_public_key(eph_point, what="ephemeral key in the wrapped conversation key")
-    k = _kdf(private_key.exchange(_ECDH, eph), eph_point)
+    try:  # what load_public_key does for 65 bytes, without its checks for other shapes
+        eph = _from_point(_CURVE, eph_point)
+    except ValueError:
+        raise WireFormatError("ephemeral key in the wrapped conversation key is not a point on the P-256 curve") from None
+    k = _sha256(private_key.exchange(_ECDH, eph) + _COUNTER_1 + eph_point).digest()
     try:
         return AESGCM(k[:16]).decrypt(k[16:], bytes(wrapped[_POINT:]), None)
     except InvalidTag:
@@ -131,3 +158,266 @@ def wrap_steps(
         ciphertext=sealed[:-_TAG],
         tag=sealed[-_TAG:],
     )
+
+
+# ----------------------------------------------------------------------------- both cores
+#
+# `cryptography` keeps the GIL during EC operations (two threads wrap slower than one: measured
+# in benchmarks/), so the other cores are used through helper processes. Each helper is a plain
+# `python -c` child that reads requests on stdin and answers on stdout:
+#
+#   request  = count (u32 big-endian) ‖ conversation key (32) ‖ count × 65-byte SEC1 points
+#   answer   = 0x00 ‖ count × 113-byte wrapped keys      (or 0x01 ‖ u32 length ‖ error text)
+#
+# It is started on first use, kept for the next init, and exits when its stdin closes (this
+# process exits or dies). No pickling, no multiprocessing `__main__` re-import (works in
+# notebooks and in scripts without an `if __name__ == "__main__"` guard). The calling thread
+# wraps from the front of the roster while helpers take shrinking chunks from the back; the
+# results land in place, so the order is the roster's. If a helper cannot start or fails, its
+# chunk is wrapped here and the kit falls back to one core.
+
+#: Rosters smaller than this are wrapped on one core (the crossover measured by benchmarks/;
+#: below it, handing chunks to a helper costs more than it saves).
+PARALLEL_MIN = 512
+#: Helper processes: None = one per usable core minus one; 0 = never. The environment
+#: variable XCHAT_KIT_WRAP_WORKERS sets it too.
+WORKERS: int | None = (
+    int(os.environ["XCHAT_KIT_WRAP_WORKERS"]) if os.environ.get("XCHAT_KIT_WRAP_WORKERS", "").isdigit() else None
+)
+
+_BLOCK = 32  # participants the calling thread claims at a time
+_MIN_CHUNK = 64  # smallest chunk worth a round trip to a helper
+
+_WORKER_SOURCE = r"""
+import hashlib, sys
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+def serve(inp, out):
+    generate, curve, ecdh = ec.generate_private_key, ec.SECP256R1(), ec.ECDH()
+    load, x962, uncompressed = ec.EllipticCurvePublicKey.from_encoded_point, Encoding.X962, PublicFormat.UncompressedPoint
+    sha256, counter = hashlib.sha256, b"\x00\x00\x00\x01"
+    parsed = {}  # the same roster is usually wrapped again at the next rotation
+    out.write(b"R")
+    out.flush()
+    while True:
+        head = inp.read(36)
+        count = int.from_bytes(head[:4], "big") if len(head) == 36 else 0
+        points = inp.read(65 * count) if count else b""
+        if count == 0 or len(points) != 65 * count:
+            return
+        key = head[4:]
+        try:
+            if len(parsed) > 50000:
+                parsed.clear()
+            wrapped = []
+            for i in range(0, 65 * count, 65):
+                point = points[i : i + 65]
+                public = parsed.get(point)
+                if public is None:
+                    public = parsed[point] = load(curve, point)
+                eph = generate(curve)
+                eph_point = eph.public_key().public_bytes(x962, uncompressed)
+                k = sha256(eph.exchange(ecdh, public) + counter + eph_point).digest()
+                wrapped.append(eph_point + AESGCM(k[:16]).encrypt(k[16:], key, None))
+            out.write(b"\x00" + b"".join(wrapped))
+        except Exception as exc:
+            text = repr(exc).encode("utf-8", "replace")[:2000]
+            out.write(b"\x01" + len(text).to_bytes(4, "big") + text)
+        out.flush()
+
+serve(sys.stdin.buffer, sys.stdout.buffer)
+"""
+
+
+class _Helper:
+    """One helper process (see above); used by one init at a time."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.broken = False
+
+    def start(self) -> None:
+        if self.proc is None:
+            import subprocess  # only here: `import kit` stays light
+
+            # -P: the current directory is not on the child's path (a stray hashlib.py there
+            # cannot be imported instead of the real one).
+            self.proc = subprocess.Popen(
+                [sys.executable, "-P", "-c", _WORKER_SOURCE],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+            if self.proc.stdout is None or self.proc.stdout.read(1) != b"R":
+                raise OSError("the wrap helper process did not start")
+
+    def wrap(self, key: bytes, points: list[bytes]) -> list[bytes]:
+        proc = self.proc
+        assert proc is not None and proc.stdin is not None and proc.stdout is not None
+        count = len(points)
+        proc.stdin.write(count.to_bytes(4, "big") + key + b"".join(points))
+        proc.stdin.flush()
+        status = proc.stdout.read(1)
+        if status == b"\x00":
+            data = proc.stdout.read(WRAPPED_KEY_SIZE * count)
+            if len(data) == WRAPPED_KEY_SIZE * count:
+                return [data[i : i + WRAPPED_KEY_SIZE] for i in range(0, len(data), WRAPPED_KEY_SIZE)]
+        elif status == b"\x01":
+            size = int.from_bytes(proc.stdout.read(4), "big")
+            raise OSError("wrap helper failed: " + proc.stdout.read(size).decode("utf-8", "replace"))
+        raise OSError("the wrap helper process stopped")
+
+    def close(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        try:
+            if proc.stdin is not None:
+                proc.stdin.close()
+            proc.wait(timeout=2)
+        except Exception:
+            proc.kill()
+
+
+_helpers: list[_Helper] = []
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _helpers_for(count: int) -> list[_Helper]:
+    """The helpers to use for a roster of `count` (none below `PARALLEL_MIN` or on one core)."""
+    wanted = WORKERS if WORKERS is not None else _usable_cores() - 1
+    if count < PARALLEL_MIN or wanted <= 0 or not sys.executable:
+        return []
+    while len(_helpers) < wanted:
+        _helpers.append(_Helper())
+    return [h for h in _helpers[:wanted] if not h.broken]
+
+
+@atexit.register
+def _close_helpers() -> None:
+    for helper in _helpers:
+        helper.close()
+
+
+class _Job:
+    """One roster being wrapped: the calling thread takes from `lo`, helpers from `hi`."""
+
+    def __init__(self, count: int, parties: int) -> None:
+        self.lo = 0
+        self.hi = count
+        self.parties = parties
+        self.closed = False
+        self.in_flight = 0
+        self.remote_done = 0
+        self.failed: list[tuple[int, int]] = []
+        self.cond = threading.Condition()
+
+
+def _feed(job: _Job, helper: _Helper, key: bytes, points: Callable[[int, int], list[bytes]], out: list) -> None:
+    if not helper.lock.acquire(blocking=False):  # another init in another thread has it
+        return
+    try:
+        try:
+            helper.start()  # the calling thread is already wrapping meanwhile
+        except Exception:
+            helper.broken = True
+            helper.close()
+            return
+        while True:
+            with job.cond:
+                remaining = job.hi - job.lo
+                if job.closed or remaining < 2 * _MIN_CHUNK:
+                    return
+                size = min(remaining // (2 * job.parties), 4096)
+                size = max(size, _MIN_CHUNK)
+                b = job.hi
+                a = job.hi = b - size
+                job.in_flight += 1
+            try:
+                out[a:b] = helper.wrap(key, points(a, b))
+            except Exception:
+                helper.broken = True
+                helper.close()
+                with job.cond:
+                    job.failed.append((a, b))
+                    job.in_flight -= 1
+                    job.cond.notify_all()
+                return
+            with job.cond:
+                job.in_flight -= 1
+                job.remote_done += b - a
+                job.cond.notify_all()
+    finally:
+        helper.lock.release()
+
+
+def _wrap_all(
+    conversation_key: bytes,
+    recipients: Sequence[ec.EllipticCurvePublicKey],
+    *,
+    points: Callable[[int, int], list[bytes]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[bytes]:
+    """`wrap_many` into a list, on every core for a large roster; the order is the roster's.
+
+    `points(a, b)` gives the 65-byte SEC1 points of `recipients[a:b]` (for the helpers; by
+    default they are serialised from the parsed keys). `progress(done, total)` is called
+    about every 256 participants and once at the end.
+    """
+    total = len(recipients)
+    helpers = _helpers_for(total)
+    if not helpers:
+        out: list[bytes] = []
+        if progress is None:
+            out.extend(wrap_many(conversation_key, recipients))
+            return out
+        for i, wrapped in enumerate(wrap_many(conversation_key, recipients), 1):
+            out.append(wrapped)
+            if i % 256 == 0 or i == total:
+                progress(i, total)
+        return out
+
+    _check_key(conversation_key)
+    key = bytes(conversation_key)
+    if points is None:
+        points = lambda a, b: [sec1(p) for p in recipients[a:b]]  # noqa: E731
+    result: list = [None] * total
+    job = _Job(total, len(helpers) + 1)
+    for helper in helpers:
+        threading.Thread(target=_feed, args=(job, helper, key, points, result), daemon=True).start()
+    local_done = 0
+    reported = 0
+    cond = job.cond
+    while True:
+        with cond:
+            a = job.lo
+            b = min(a + _BLOCK, job.hi)
+            if a >= b:
+                job.closed = True
+                break
+            job.lo = b
+        result[a:b] = wrap_many(key, recipients[a:b])
+        local_done += b - a
+        if progress is not None:
+            done = local_done + job.remote_done
+            if done // 256 > reported // 256 and done < total:
+                reported = done
+                progress(done, total)
+    with cond:
+        while job.in_flight:
+            cond.wait()
+        failed = list(job.failed)
+    for a, b in failed:  # a helper broke: wrap its chunk here
+        result[a:b] = wrap_many(key, recipients[a:b])
+    if progress is not None:
+        progress(total, total)
+    return result
