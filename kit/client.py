@@ -101,12 +101,15 @@ class Client:
     """A client for the X Chat key endpoints, over one `httpx.Client`.
 
     Use `kit.connect()` for the usual set-ups. `user_id` is whose token this is (known for
-    sandbox users; pass it in live mode).
+    sandbox users; pass it in live mode). `max_retries` is how many times a 429 (rate limited)
+    answer is retried, each after waiting until its `x-rate-limit-reset` time (exponential
+    backoff when the answer does not say); 0, the default, raises `RateLimited` at once.
     """
 
-    def __init__(self, http: httpx.Client, *, user_id: str | None = None) -> None:
+    def __init__(self, http: httpx.Client, *, user_id: str | None = None, max_retries: int = 0) -> None:
         self.http = http
         self.user_id = user_id
+        self.max_retries = max_retries
 
     def __repr__(self) -> str:
         return f"Client(base_url={str(self.http.base_url)!r}, user_id={self.user_id!r})"
@@ -118,6 +121,11 @@ class Client:
     ) -> dict[str, Any]:
         """Send one request; return the JSON answer, or raise the `APIError` for its problem."""
         response = self.http.request(method, path, json=json, params=params)
+        for attempt in range(self.max_retries):  # a 429 was not processed: sending it again is safe
+            if response.status_code != 429:
+                break
+            _sleep(_retry_delay(response, attempt))
+            response = self.http.request(method, path, json=json, params=params)
         ctype = response.headers.get("content-type", "")
         if response.is_success:
             if not response.content:
@@ -136,7 +144,25 @@ class Client:
             problem = Problem("about:blank", "Error", str(data["message"]), response.status_code, {"code": data["code"]})
         else:
             problem = Problem("about:blank", response.reason_phrase, f"{method} {path} failed", response.status_code)
-        raise APIError.from_problem(problem, status=response.status_code, response=response)
+        raise APIError.from_problem(self._redact(problem), status=response.status_code, response=response)
+
+    def _redact(self, problem: Problem) -> Problem:
+        """The problem with this client's own token blanked out, wherever a server echoed it
+        (a token pasted into a path or a parameter comes back in the detail)."""
+        secret = self.http.auth._token if isinstance(self.http.auth, TokenAuth) else None
+        if not secret or secret not in repr(problem.to_dict()):
+            return problem
+
+        def scrub(value: Any) -> Any:
+            if isinstance(value, str):
+                return value.replace(secret, "<token hidden>")
+            if isinstance(value, list):
+                return [scrub(v) for v in value]
+            if isinstance(value, dict):
+                return {k: scrub(v) for k, v in value.items()}
+            return value
+
+        return Problem(scrub(problem.type), scrub(problem.title), scrub(problem.detail), problem.status, scrub(problem.extra))
 
     # ---------------------------------------------------------------- sandbox-only
 
@@ -155,8 +181,9 @@ class Client:
             base_url=self.http.base_url,
             auth=TokenAuth(user.access_token),
             timeout=self.http.timeout,
+            event_hooks={k: list(v) for k, v in self.http.event_hooks.items()},  # logging/inspection hooks carry over
         )
-        return Client(http, user_id=user.id)
+        return Client(http, user_id=user.id, max_retries=self.max_retries)
 
     def sandbox_user(self, username: str, *, user_id: str | None = None) -> Client:
         """Create a sandbox account and return a client acting as it."""
@@ -192,7 +219,7 @@ class Client:
         for record in data.get("data", []):
             uid = str(record.get("user_id", ""))
             out.setdefault(uid, []).append(PublicKeys.from_api(record, user_id=uid))
-        errors = [Problem.from_dict(p) for p in data.get("errors", [])]
+        errors = [self._redact(Problem.from_dict(p)) for p in data.get("errors", [])]
         return PublicKeysResult(out, errors)
 
     # ---------------------------------------------------------------- conversations
@@ -286,12 +313,15 @@ def connect(
     sandbox: Any = None,
     quiet: bool = False,
     timeout: float = 30.0,
+    max_retries: int = 0,
 ) -> Client:
     """A client for the usual set-ups, chosen by arguments or environment:
 
     - nothing set: the in-process sandbox (offline; one line says so);
     - `X_API_BASE_URL` (or `base_url`): a sandbox server, e.g. the one a workshop room shares;
     - `X_API_USER_TOKEN` (or `token`) without a base URL: the live API at https://api.x.com.
+
+    `max_retries`: retries of a rate-limited (429) request, see `Client`.
     """
     base_url = base_url or os.environ.get("X_API_BASE_URL") or None
     token = token or os.environ.get("X_API_USER_TOKEN") or None
@@ -308,7 +338,7 @@ def connect(
         where = f"the live X API at {url}" if url == LIVE_BASE_URL else f"the sandbox server at {url}"
     if not quiet:
         print(f"kit: talking to {where}")
-    return Client(http, user_id=user_id)
+    return Client(http, user_id=user_id, max_retries=max_retries)
 
 
 # -------------------------------------------------------------------- OAuth 2.0 (PKCE)
@@ -378,3 +408,25 @@ def exchange_code(
 
 def _now() -> float:  # seam for tests of retry timing
     return time.time()
+
+
+def _sleep(seconds: float) -> None:  # seam for tests of retry timing: they never sleep for real
+    time.sleep(seconds)
+
+
+#: the longest a retry waits (the live API's rate-limit window is 15 minutes)
+_MAX_RETRY_WAIT = 15 * 60.0
+
+
+def _retry_delay(response: httpx.Response, attempt: int) -> float:
+    """Seconds to wait before retrying a 429: until `x-rate-limit-reset` (epoch seconds) or for
+    `Retry-After` seconds when the answer says, else exponential backoff (1, 2, 4, ... s)."""
+    backoff = float(min(2**attempt, 60))
+    reset = response.headers.get("x-rate-limit-reset", "")
+    if reset.isdigit():
+        wait = int(reset) - _now()
+        return min(wait, _MAX_RETRY_WAIT) if wait > 0 else backoff
+    after = response.headers.get("retry-after", "")
+    if after.isdigit():
+        return min(float(after), _MAX_RETRY_WAIT)
+    return backoff

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -66,9 +67,9 @@ class Operation:
             spec_entry = self.query_params.get(name)
             if spec_entry is None:
                 allowed = ", ".join(sorted(self.query_params)) or "none"
-                raise APIError.of(
-                    400, f"query parameter {name} is not allowed here (allowed: {allowed})", parameter=name, value=value
-                )
+                # no `value` echoed: an unknown parameter may be a credential in the wrong place (?access_token=...)
+                detail = f"query parameter {name} is not allowed here (allowed: {allowed})"
+                raise APIError.of(400, detail, parameter=name)
             validator, _ = spec_entry
             schema = validator.schema
             parsed: Any = value
@@ -107,9 +108,55 @@ def _raise_first(validator: Any, instance: Any, what: str, *, parameter: str | N
     raise APIError.of(400, detail, parameter=param, value=None)
 
 
+def _ecma_regex(pattern: str) -> str:
+    """An OpenAPI / JSON Schema pattern (ECMA-262) as a Python regex with the same meaning.
+
+    The difference that matters here: in ECMA-262 ``$`` is the end of the input, while in
+    Python's `re` it also matches just before a final newline, so ``"123\\n"`` would pass
+    ``^[0-9]+$``. Every ``$`` outside a character class becomes ``\\Z``.
+    """
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "$":
+            c = r"\Z"
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(_ecma_regex(pattern))
+
+
+def _pattern_keyword(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not _compiled(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@cache
+def _validator_class() -> Any:
+    """Draft 2020-12 with ECMA-262 `pattern` semantics (see `_ecma_regex`)."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.validators import extend
+
+    return extend(Draft202012Validator, {"pattern": _pattern_keyword})
+
+
 class _Spec:
     def __init__(self, document: dict[str, Any]) -> None:
-        from jsonschema import Draft202012Validator
         from referencing import Registry, Resource
         from referencing.jsonschema import DRAFT202012
 
@@ -118,8 +165,20 @@ class _Spec:
         resource = Resource(contents=document, specification=DRAFT202012)
         registry: Registry = Registry().with_resource(uri, resource)
 
+        def absolute(node: Any) -> Any:
+            # Inline schemas (a query array's items, say) hold "#/components/..." refs of their own:
+            # point every one at the registered document, or they resolve against the fragment.
+            if isinstance(node, dict):
+                return {
+                    k: (uri + v if k == "$ref" and isinstance(v, str) and v.startswith("#") else absolute(v))
+                    for k, v in node.items()
+                }
+            if isinstance(node, list):
+                return [absolute(v) for v in node]
+            return node
+
         def validator(schema: dict[str, Any]) -> Any:
-            return Draft202012Validator({"$ref": uri + "#" + schema["$ref"][1:]} if "$ref" in schema else schema, registry=registry)
+            return _validator_class()(absolute(schema), registry=registry)
 
         def resolve(node: dict[str, Any]) -> dict[str, Any]:
             while "$ref" in node:
@@ -164,16 +223,22 @@ class _Spec:
         self.by_id = {o.operation_id: o for o in self.operations}
 
     def find(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
-        allowed = False
-        for op in self.operations:
+        """The operation for a request; 405 (with `Allow`) when the path exists but not the method.
+
+        As in OpenAPI, a literal path wins over a template: ``/2/chat/conversations/group``
+        is the group-create resource (POST only), not ``/2/chat/conversations/{id}``.
+        """
+        resource = next((op.template for op in self.operations if op.pattern.match(path)), None)
+        if resource is None:
+            return None
+        candidates = [op for op in self.operations if op.template == resource]
+        for op in candidates:
             params = op.match(method, path)
             if params is not None:
                 return op, params
-            if op.pattern.match(path):
-                allowed = True
-        if allowed:
-            raise APIError.of(405, f"{method} is not allowed on {path}")
-        return None
+        methods = sorted({op.method.upper() for op in candidates})
+        allow = ", ".join(methods)
+        raise APIError.of(405, f"{method} is not allowed on {path} (allowed: {allow})", headers={"allow": allow})
 
 
 @cache

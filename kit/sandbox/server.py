@@ -88,6 +88,14 @@ class _NoQuery(logging.Filter):
 
 def serve(*, host: str = "127.0.0.1", port: int = 8000, db: str | None = None, rate_limit: int | None = None) -> None:
     """Run the sandbox under uvicorn until interrupted."""
+    import sys
+
+    # This process is the server's own, so it may skip what it never uses: jsonschema imports the
+    # optional `rfc3987_syntax` plugin at import time (only for "iri" format checks, which the
+    # sandbox does not run), and that compiles ~38 Lark grammars: seconds of start-up on a small
+    # machine where jupyterlab pulled it in. Marking it absent makes jsonschema skip it.
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     import uvicorn
 
     sandbox = Sandbox(db=db or ":memory:", rate_limit=rate_limit)

@@ -138,10 +138,13 @@ class Sandbox:
         self, method: str, path: str, query: list[tuple[str, str]], headers: Mapping[str, str], body: bytes
     ) -> Reply:
         """Answer one HTTP request. Never raises; every failure is a problem reply."""
+        lowered = {k.lower(): v for k, v in headers.items()}
         try:
-            return self._dispatch(method.upper(), path, query, {k.lower(): v for k, v in headers.items()}, body)
+            return self._dispatch(method.upper(), path, query, lowered, body)
         except APIError as err:
-            return problem_reply(err)
+            return _without_token(problem_reply(err), lowered)
+        except KitError as err:  # input the rules did not catch earlier: still the client's, a 400
+            return _without_token(problem_reply(APIError.of(400, str(err))), lowered)
         except Exception:  # a bug in the sandbox: log it (no request data), answer without a trace
             log.exception("sandbox error on %s %s", method, path.split("?")[0])
             return problem_reply(APIError.of(500, "the sandbox hit an internal error; the request was not stored"))
@@ -157,7 +160,7 @@ class Sandbox:
             return Reply(200, {"content-type": "application/json"}, OAuthCodes.token_reply(self._issue_token(user_id), scope))
         if path == "/sandbox/users":
             if method != "POST":
-                raise APIError.of(405, f"{method} is not allowed on /sandbox/users; use POST")
+                raise APIError.of(405, f"{method} is not allowed on /sandbox/users; use POST", headers={"allow": "POST"})
             return self._create_user(self._json_body(body, headers, required=True))
         found = self._spec.find(method, path)
         if found is None:
@@ -190,9 +193,16 @@ class Sandbox:
         if ctype and "json" not in ctype:
             raise APIError.of(400, f"request body must be application/json, got content-type {ctype!r}", parameter="body")
         try:
-            return json.loads(body)
+            parsed = json.loads(body)
+        except RecursionError:
+            raise APIError.of(400, "request body is not valid JSON here: nested too deeply", parameter="body") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise APIError.of(400, f"request body is not valid JSON: {exc}", parameter="body") from None
+        if _depth(parsed) > _MAX_JSON_DEPTH:
+            raise APIError.of(
+                400, f"request body is nested more than {_MAX_JSON_DEPTH} levels deep; no X API body is", parameter="body"
+            )
+        return parsed
 
     def _authenticate(self, headers: dict[str, str]) -> str:
         auth = headers.get("authorization", "")
@@ -339,14 +349,28 @@ class Sandbox:
 
     def _resolve(self, path_id: str, caller: str, *, must_exist: bool) -> ConversationId:
         """Turn a path id into the conversation, checking the caller belongs to it."""
-        cid = ConversationId.parse(path_id, caller=caller)
+        try:
+            cid = ConversationId.parse(path_id, caller=caller)
+        except KitError as exc:
+            raise APIError.of(400, f"path parameter id: {exc}", parameter="id", value=path_id) from None
         if cid.is_group:
-            rows = self.store.read("SELECT 1 FROM conversations WHERE id = ?", (cid.canonical,))
+            rows = self.store.read("SELECT kind FROM conversations WHERE id = ?", (cid.canonical,))
             if not rows:
                 raise APIError.of(404, f"group {cid.canonical} does not exist", resource_type="conversation", resource_id=cid.canonical, parameter="id", value=path_id)
+            if rows[0][0] == "group-pending":
+                raise APIError.of(
+                    404,
+                    f"group {cid.canonical} was initialized but not created yet: POST /2/chat/conversations/group first",
+                    resource_type="conversation", resource_id=cid.canonical, parameter="id", value=path_id,
+                )  # fmt: skip
             if not self.store.read("SELECT 1 FROM members WHERE conversation_id = ? AND user_id = ?", (cid.canonical, caller)):
                 raise APIError.of(403, f"user {caller} is not a member of group {cid.canonical}", resource_type="conversation", resource_id=cid.canonical)
             return cid
+        if cid.members[0] == cid.members[1]:
+            raise APIError.of(
+                400, f"path parameter id: {path_id!r} pairs user {cid.members[0]} with themself; a 1:1 conversation needs two users",
+                parameter="id", value=path_id,
+            )  # fmt: skip
         if caller not in cid.members:
             raise APIError.of(
                 403, f"user {caller} is not a participant of conversation {cid.path}", resource_type="conversation", resource_id=cid.path
@@ -404,7 +428,7 @@ class Sandbox:
             )
         sig = action["message_event_signature"]
         sv = sig["signature_version"]
-        if int(sv) not in _SUPPORTED_SIGNATURE_VERSIONS:
+        if not _small_number(sv) or int(sv) not in _SUPPORTED_SIGNATURE_VERSIONS:
             raise APIError.of(
                 400,
                 f"{where}.message_event_signature.signature_version {sv!r} is not supported "
@@ -525,7 +549,7 @@ class Sandbox:
         db.execute("UPDATE conversations SET latest_key_version = ? WHERE id = ?", (version, cid.canonical))
         return StoredEvent(seq, cid.canonical, "key_change", action["message_id"], caller, version, digest, encoded, now)
 
-    def _replay(self, db: Any, cid: ConversationId, message_id: str, digest: str) -> StoredEvent | None:
+    def _replay(self, db: Any, cid: ConversationId, message_id: str, digest: str, caller: str) -> StoredEvent | None:
         row = db.execute(
             "SELECT seq, conversation_id, kind, message_id, sender_id, key_version, request_digest, encoded, created_at "
             "FROM events WHERE conversation_id = ? AND message_id = ?",
@@ -534,7 +558,7 @@ class Sandbox:
         if row is None:
             return None
         stored = Store.event_from(row)
-        if stored.request_digest != digest:
+        if stored.request_digest != digest or stored.sender_id != caller:  # a replay is the same request by the same user
             raise APIError.of(
                 409,
                 f"message_id {message_id} was already used in {cid.path} for a different request; mint a fresh message_id",
@@ -554,7 +578,7 @@ class Sandbox:
         action, detail = self._check_key_change(call.body, caller, cid, members)
         digest = self._digest(call)
         with self.store.transaction() as db:
-            stored = self._replay(db, cid, action["message_id"], digest)
+            stored = self._replay(db, cid, action["message_id"], digest, caller)
             if stored is None:
                 stored = self._store_key_change(
                     db, cid=cid, caller=caller, action=action, version=detail.conversation_key_version, digest=digest
@@ -702,7 +726,7 @@ class Sandbox:
             _sig.decode_signature(mes.signature, what="$.encoded_message_event_signature signature")
         except KitError as exc:
             raise APIError.of(400, str(exc), parameter="$.encoded_message_event_signature") from None
-        if not mes.signature_version.isdigit() or int(mes.signature_version) not in _SUPPORTED_SIGNATURE_VERSIONS:
+        if not _small_number(mes.signature_version) or int(mes.signature_version) not in _SUPPORTED_SIGNATURE_VERSIONS:
             raise APIError.of(400, f"$.encoded_message_event_signature signature_version {mes.signature_version!r} is not supported", parameter="$.encoded_message_event_signature")
         if not self._has_key(caller, mes.public_key_version):
             raise APIError.of(
@@ -724,7 +748,7 @@ class Sandbox:
         digest = self._digest(call)
         now = int(self.clock() * 1000)
         with self.store.transaction() as db:
-            stored = self._replay(db, cid, message_id, digest)
+            stored = self._replay(db, cid, message_id, digest, caller)
             if stored is None:
                 cur = db.execute(
                     "INSERT INTO events (conversation_id, kind, message_id, sender_id, key_version, request_digest, encoded, created_at) "
@@ -745,6 +769,40 @@ class Sandbox:
                 db.execute("UPDATE events SET encoded = ? WHERE seq = ?", (encoded, seq))
                 stored = StoredEvent(seq, cid.canonical, "message", message_id, caller, mce.conversation_key_version, digest, encoded, now)
         return _json(201, {"data": {"encoded_message_event": b64(stored.encoded)}})
+
+
+#: Deepest JSON nesting a body may have (the X API bodies here are at most 5 levels deep).
+_MAX_JSON_DEPTH = 32
+
+
+def _depth(value: Any) -> int:
+    """How deeply `value` nests (iteratively: a hostile body must not exhaust the stack)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > _MAX_JSON_DEPTH:
+            break
+        if isinstance(node, dict):
+            stack.extend((v, level + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, level + 1) for v in node)
+    return deepest
+
+
+def _without_token(reply: Reply, headers: Mapping[str, str]) -> Reply:
+    """A problem never echoes the caller's bearer token (pasted into a path id or a parameter)."""
+    token = headers.get("authorization", "").partition(" ")[2].strip()
+    if len(token) < 8 or token.encode("utf-8", "replace") not in reply.body:
+        return reply
+    return Reply(reply.status, reply.headers, reply.body.replace(token.encode("utf-8", "replace"), b"<token hidden>"))
+
+
+def _small_number(text: str) -> bool:
+    """ASCII digits only and at most 9 of them: safe to pass to int() (no Unicode digits, no
+    4,300-digit strings that int() refuses)."""
+    return 0 < len(text) <= 9 and text.isascii() and text.isdigit()
 
 
 def _iso(ms: int) -> str:

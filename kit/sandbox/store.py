@@ -99,7 +99,9 @@ class Store:
         self.path = path
         self._lock = threading.RLock()
         try:
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            # A ``file:`` URI opens with its options, e.g. ``file:room.sqlite?mode=ro`` (read-only).
+            uri = path.startswith("file:")
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, uri=uri)
             if path != ":memory:":
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=FULL")
