@@ -170,6 +170,17 @@ class PublicKeys:
         }
 
 
+_unwrap: Any = None  # kit.wrap.unwrap, bound on first use (kit.wrap imports this module)
+
+
+def _load_unwrap() -> Any:
+    global _unwrap
+    from kit.wrap import unwrap
+
+    _unwrap = unwrap
+    return unwrap
+
+
 def _padded_b64(text: str) -> bytes | None:
     """Well-formed padded base64 of at most 400 characters, decoded fast (about 1 µs less than
     `from_b64`); None for anything else, which then goes to `from_b64` to be explained."""
@@ -301,15 +312,13 @@ class Identity:
 
     def unwrap(self, encrypted_conversation_key: str | bytes) -> bytes:
         """Open a conversation key wrapped to this identity (base64 text or the 113 raw bytes)."""
-        from kit.wrap import unwrap
-
         if isinstance(encrypted_conversation_key, str):
             raw = _padded_b64(encrypted_conversation_key) or from_b64(
                 encrypted_conversation_key, what="encrypted_conversation_key", max_len=400
             )
         else:
             raw = bytes(encrypted_conversation_key)
-        return unwrap(self._identity, raw)
+        return (_unwrap or _load_unwrap())(self._identity, raw)
 
     def exchange(self, public_key: PublicKeyLike) -> bytes:
         """Raw ECDH with the identity key (for showing the wrap step by step)."""

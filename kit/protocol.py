@@ -147,9 +147,15 @@ def prepare_key_init(
     wrapped = _wrap_all(
         key, publics, points=lambda a, b: [pk._identity_point for pk in roster[a:b]], progress=progress
     )
-    entries = [
-        ParticipantKey(pk.user_id, _b2a(w, newline=False).decode("ascii"), pk.version) for pk, w in zip(roster, wrapped)
-    ]
+    entries = []
+    body_keys = []
+    add_entry, add_key, b2a = entries.append, body_keys.append, _b2a
+    for pk, w in zip(roster, wrapped):
+        text = b2a(w, newline=False).decode("ascii")
+        user_id, pk_version = pk.user_id, pk.version
+        add_entry(ParticipantKey(user_id, text, pk_version))
+        add_key({"user_id": user_id, "encrypted_conversation_key": text, "public_key_version": pk_version})
+    del wrapped  # the raw bytes are no longer needed: a lower peak for a large roster
     detail = KeyChangeDetail(key_version, tuple(entries))
     encoded = detail.encode()
     payload = _sig.key_change_payload(
@@ -162,14 +168,7 @@ def prepare_key_init(
     signature = sender.sign(payload)
     body = {
         "conversation_key_version": key_version,
-        "conversation_participant_keys": [
-            {
-                "user_id": e.user_id,
-                "encrypted_conversation_key": e.encrypted_conversation_key,
-                "public_key_version": e.public_key_version,
-            }
-            for e in entries
-        ],
+        "conversation_participant_keys": body_keys,
         "action_signatures": [
             {
                 "message_id": mid,

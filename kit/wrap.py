@@ -20,6 +20,7 @@ import hashlib
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -75,23 +76,36 @@ def wrap(conversation_key: bytes, recipient: PublicKeyLike) -> bytes:
 def _wrap_one(conversation_key: bytes, public: ec.EllipticCurvePublicKey) -> bytes:
     eph = ec.generate_private_key(_CURVE)
     eph_point = eph.public_key().public_bytes(_X962, _UNCOMPRESSED)
-    k = _sha256(eph.exchange(_ECDH, public) + _COUNTER_1 + eph_point).digest()
+    k = _sha256(b"".join((eph.exchange(_ECDH, public), _COUNTER_1, eph_point))).digest()
     return eph_point + AESGCM(k[:16]).encrypt(k[16:], conversation_key, None)
+
+
+def _wrap_block(key: bytes, recipients: Iterable[ec.EllipticCurvePublicKey]) -> list[bytes]:
+    # The steps of `_wrap_one`, inlined with every name bound locally: per participant this
+    # costs one key generation, one ECDH and about 9 µs more, most of it encoding the
+    # ephemeral point (measured in benchmarks/).
+    generate, curve, ecdh, x962, uncompressed = ec.generate_private_key, _CURVE, _ECDH, _X962, _UNCOMPRESSED
+    sha256, counter, aesgcm, join = _sha256, _COUNTER_1, AESGCM, b"".join
+    out = []
+    append = out.append
+    for public in recipients:
+        eph = generate(curve)
+        eph_point = eph.public_key().public_bytes(x962, uncompressed)
+        k = sha256(join((eph.exchange(ecdh, public), counter, eph_point))).digest()
+        append(eph_point + aesgcm(k[:16]).encrypt(k[16:], key, None))
+    return out
 
 
 def wrap_many(conversation_key: bytes, recipients: Iterable[ec.EllipticCurvePublicKey]) -> Iterator[bytes]:
     """Wrap one conversation key to many parsed identity keys, in order (the hot loop of an init)."""
     _check_key(conversation_key)
     key = bytes(conversation_key)
-    # The steps of `_wrap_one`, inlined with every name bound locally: per participant this
-    # loop costs one key generation, one ECDH and about 8 µs more (see benchmarks/).
-    generate, curve, ecdh, x962, uncompressed = ec.generate_private_key, _CURVE, _ECDH, _X962, _UNCOMPRESSED
-    sha256, counter, aesgcm = _sha256, _COUNTER_1, AESGCM
-    for public in recipients:
-        eph = generate(curve)
-        eph_point = eph.public_key().public_bytes(x962, uncompressed)
-        k = sha256(eph.exchange(ecdh, public) + counter + eph_point).digest()
-        yield eph_point + aesgcm(k[:16]).encrypt(k[16:], key, None)
+    if isinstance(recipients, (list, tuple)):
+        for start in range(0, len(recipients), 64):  # a block at a time: no per-item generator frame
+            yield from _wrap_block(key, recipients[start : start + 64])
+    else:
+        for public in recipients:
+            yield _wrap_one(key, public)
 
 
 def unwrap(private_key: ec.EllipticCurvePrivateKey, wrapped: bytes) -> bytes:
@@ -111,9 +125,9 @@ def unwrap(private_key: ec.EllipticCurvePrivateKey, wrapped: bytes) -> bytes:
         eph = _from_point(_CURVE, eph_point)
     except ValueError:
         raise WireFormatError("ephemeral key in the wrapped conversation key is not a point on the P-256 curve") from None
-    k = _sha256(private_key.exchange(_ECDH, eph) + _COUNTER_1 + eph_point).digest()
+    k = _sha256(b"".join((private_key.exchange(_ECDH, eph), _COUNTER_1, eph_point))).digest()
     try:
-        return AESGCM(k[:16]).decrypt(k[16:], bytes(wrapped[_POINT:]), None)
+        return AESGCM(k[:16]).decrypt(k[16:], wrapped[_POINT:], None)
     except InvalidTag:
         raise DecryptionError(
             "wrapped conversation key does not open: it was wrapped to another identity key, or a byte changed"
@@ -176,16 +190,17 @@ def wrap_steps(
 # results land in place, so the order is the roster's. If a helper cannot start or fails, its
 # chunk is wrapped here and the kit falls back to one core.
 
-#: Rosters smaller than this are wrapped on one core (the crossover measured by benchmarks/;
-#: below it, handing chunks to a helper costs more than it saves).
-PARALLEL_MIN = 512
+#: Rosters smaller than this are wrapped on one core: below it, handing chunks to a helper
+#: costs more than it saves. `make bench` measured the crossover at about 128 participants on
+#: 2 cores (benchmarks/results.json, "crossover" rows); 256 leaves a margin.
+PARALLEL_MIN = 256
 #: Helper processes: None = one per usable core minus one; 0 = never. The environment
 #: variable XCHAT_KIT_WRAP_WORKERS sets it too.
 WORKERS: int | None = (
     int(os.environ["XCHAT_KIT_WRAP_WORKERS"]) if os.environ.get("XCHAT_KIT_WRAP_WORKERS", "").isdigit() else None
 )
 
-_BLOCK = 32  # participants the calling thread claims at a time
+_BLOCK = 16  # participants the calling thread claims at a time (about 1.2 ms of work)
 _MIN_CHUNK = 64  # smallest chunk worth a round trip to a helper
 
 _WORKER_SOURCE = r"""
@@ -283,6 +298,7 @@ class _Helper:
 
 
 _helpers: list[_Helper] = []
+_yield_gil = time.sleep
 
 
 def _usable_cores() -> int:
@@ -306,6 +322,18 @@ def _helpers_for(count: int) -> list[_Helper]:
 def _close_helpers() -> None:
     for helper in _helpers:
         helper.close()
+
+
+def _forget_helpers() -> None:
+    # In a forked child the helpers' pipes are shared with the parent: never write to them.
+    # Keep the objects (closing them here would reap the parent's children); start afresh.
+    _inherited.extend(_helpers)
+    _helpers.clear()
+
+
+_inherited: list[_Helper] = []
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_helpers)
 
 
 class _Job:
@@ -370,24 +398,22 @@ def _wrap_all(
     """`wrap_many` into a list, on every core for a large roster; the order is the roster's.
 
     `points(a, b)` gives the 65-byte SEC1 points of `recipients[a:b]` (for the helpers; by
-    default they are serialised from the parsed keys). `progress(done, total)` is called
-    about every 256 participants and once at the end.
+    default they are serialised from the parsed keys). `progress(done, total)` is called at
+    each multiple of 256 and once at the end, on one core or several.
     """
+    _check_key(conversation_key)
+    key = bytes(conversation_key)
     total = len(recipients)
     helpers = _helpers_for(total)
     if not helpers:
-        out: list[bytes] = []
         if progress is None:
-            out.extend(wrap_many(conversation_key, recipients))
-            return out
-        for i, wrapped in enumerate(wrap_many(conversation_key, recipients), 1):
-            out.append(wrapped)
-            if i % 256 == 0 or i == total:
-                progress(i, total)
+            return _wrap_block(key, recipients)
+        out: list[bytes] = []
+        for start in range(0, total, 256):
+            out += _wrap_block(key, recipients[start : start + 256])
+            progress(len(out), total)
         return out
 
-    _check_key(conversation_key)
-    key = bytes(conversation_key)
     if points is None:
         points = lambda a, b: [sec1(p) for p in recipients[a:b]]  # noqa: E731
     result: list = [None] * total
@@ -405,19 +431,23 @@ def _wrap_all(
                 job.closed = True
                 break
             job.lo = b
-        result[a:b] = wrap_many(key, recipients[a:b])
+        result[a:b] = _wrap_block(key, recipients[a:b])
         local_done += b - a
-        if progress is not None:
+        _yield_gil(0)  # a helper's answer may be waiting: let its thread take the GIL now, not in 5 ms
+        if progress is not None:  # the same calls as on one core: each multiple of 256 reached, then the total
             done = local_done + job.remote_done
-            if done // 256 > reported // 256 and done < total:
-                reported = done
-                progress(done, total)
+            while reported + 256 <= done and reported + 256 < total:
+                reported += 256
+                progress(reported, total)
     with cond:
         while job.in_flight:
             cond.wait()
         failed = list(job.failed)
     for a, b in failed:  # a helper broke: wrap its chunk here
-        result[a:b] = wrap_many(key, recipients[a:b])
+        result[a:b] = _wrap_block(key, recipients[a:b])
     if progress is not None:
+        while reported + 256 < total:
+            reported += 256
+            progress(reported, total)
         progress(total, total)
     return result
