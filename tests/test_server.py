@@ -237,3 +237,44 @@ def test_memory_state_is_gone_after_restart(tmp_path: Path) -> None:
         assert "memory" in (tmp_path / "server.log").read_text()
     finally:
         server.stop()
+
+
+def test_one_worker_thread_answers_every_request_and_the_loop_stays_free() -> None:
+    """`create_app` hands each request to its own single worker (not the loop, not a pool)."""
+    import asyncio
+
+    from kit.sandbox import Sandbox, create_app
+
+    seen: list[str] = []
+
+    class Recording(Sandbox):
+        def handle(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            seen.append(threading.current_thread().name)
+            return super().handle(*args, **kwargs)
+
+    app = create_app(Recording())
+
+    async def one(path: str) -> int:
+        scope = {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": []}
+        sent: list[dict] = []
+        messages = iter([{"type": "http.request", "body": b"", "more_body": False}])
+
+        async def receive() -> dict:
+            return next(messages)
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+        return int(sent[0]["status"])
+
+    async def main() -> tuple[list[int], str]:
+        loop_thread = threading.current_thread().name
+        statuses = await asyncio.gather(*(one(f"/2/users/{100 + i}/public_keys") for i in range(20)))
+        return list(statuses), loop_thread
+
+    statuses, loop_thread = asyncio.run(main())
+    assert statuses == [401] * 20  # no token: every one answered, as a problem
+    assert len(seen) == 20
+    assert len(set(seen)) == 1 and seen[0].startswith("kit-sandbox")
+    assert loop_thread not in seen
