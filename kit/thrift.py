@@ -130,6 +130,12 @@ class _Reader:
         if self.budget < 0:
             raise self.fail("holds more values than its size allows for an X Chat event (too many tiny elements)")
         if ttype == STRING:
+            data, pos = self.data, self.pos
+            if len(data) - pos >= 4:  # the common case in one step; anything odd takes the checked path
+                (n,) = _I32.unpack_from(data, pos)
+                if 0 <= n <= len(data) - pos - 4:
+                    self.pos = pos + 4 + n
+                    return data[pos + 4 : pos + 4 + n]
             (n,) = _I32.unpack(self.take(4))
             return self.take(self.count(n, BYTE, "string"))
         if ttype == STRUCT:
@@ -176,14 +182,22 @@ class _Reader:
 
     def struct(self, depth: int = 0) -> Struct:
         self._depth(depth)
+        data = self.data
+        end = len(data)
         start = self.pos
         fields: dict[int, tuple[int, Any]] = {}
         while True:
-            ttype = self.take(1)[0]
-            if ttype == STOP:
-                return Struct(fields, start, self.pos)
-            self._type(ttype)
-            (fid,) = _I16.unpack(self.take(2))
+            pos = self.pos
+            if pos < end and data[pos] == STOP:
+                self.pos = pos + 1
+                return Struct(fields, start, pos + 1)
+            if end - pos >= 3 and data[pos] in _MIN_SIZE:  # a whole field header: read it in one step
+                ttype, fid = _HEAD.unpack_from(data, pos)
+                self.pos = pos + 3
+            else:  # truncated or unknown: the checked path names what is wrong
+                ttype = self.take(1)[0]
+                self._type(ttype)
+                (fid,) = _I16.unpack(self.take(2))
             if fid in fields:
                 raise self.fail(f"field {fid} appears twice in one struct")
             fields[fid] = (ttype, self.value(ttype, depth))
@@ -358,6 +372,9 @@ class MessageEvent:
     signature: EventSignature | None = None
     previous_sequence_id: str | None = None
     extra_fields: tuple[int, ...] = field(default=(), compare=False)
+    #: `(detail, decoded)` when `read_message_event` made this event (it decodes the detail to
+    #: check it); used only while `detail` is that very object (`dataclasses.replace` may swap it).
+    decoded_detail: tuple[bytes, Any] | None = field(default=None, compare=False, repr=False)
 
     def encode(self) -> bytes:
         """The envelope as served in `encoded_event` and `conversation_key_events`."""
@@ -376,7 +393,10 @@ class MessageEvent:
         return out + _STOP
 
     def read_detail(self) -> KeyChangeDetail | MessageCreateEvent | OtherDetail:
-        """Decode `detail`."""
+        """Decode `detail` (once: an event read from bytes already holds it decoded)."""
+        cached = self.decoded_detail
+        if cached is not None and cached[0] is self.detail:
+            return cached[1]  # type: ignore[no-any-return]
         return read_detail(self.detail)
 
 
@@ -453,7 +473,8 @@ def read_message_event(data: bytes, *, what: str = "message event") -> MessageEv
     s = read_fields(data, what=what)
     f = _Fields(s, what)
     detail = f.get(7, STRUCT, "detail", required=True)
-    _detail_from(detail, f"{what} detail")  # reject a malformed union now, not later
+    detail_bytes = bytes(data[detail.start : detail.end])
+    decoded = _detail_from(detail, f"{what} detail")  # reject a malformed union now, not later
     sig = f.get(9, STRUCT, "message_event_signature")
     return MessageEvent(
         sequence_id=f.text(1, "sequence_id", required=True) or "",
@@ -461,10 +482,11 @@ def read_message_event(data: bytes, *, what: str = "message event") -> MessageEv
         sender_id=f.text(3, "sender_id", required=True) or "",
         conversation_id=f.text(4, "conversation_id", required=True) or "",
         created_at_msec=f.text(6, "created_at_msec") or "",
-        detail=bytes(data[detail.start : detail.end]),
+        detail=detail_bytes,
         signature=_signature_from(sig, f"{what} message_event_signature") if sig is not None else None,
         previous_sequence_id=f.text(10, "previous_sequence_id"),
         extra_fields=tuple(sorted(set(s.fields) - {1, 2, 3, 4, 6, 7, 9, 10})),
+        decoded_detail=(detail_bytes, decoded),
     )
 
 

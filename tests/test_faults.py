@@ -600,3 +600,26 @@ def test_retry_backoff_without_a_reset_header_and_giving_up(monkeypatch: pytest.
     assert kit_client._retry_delay(httpx.Response(429, headers={"x-rate-limit-reset": "10"}), 0) == 1.0
     assert kit_client._retry_delay(httpx.Response(429, headers={"retry-after": "7"}), 0) == 7.0
     assert kit_client._retry_delay(httpx.Response(429, headers={"x-rate-limit-reset": str(10**12)}), 0) == 900.0
+
+
+def test_json_depth_limit_is_exact() -> None:
+    """32 levels pass the depth check (and meet the schema); 33 are refused for their depth."""
+    d = doors()
+    token = d.accounts["alice"].access_token
+
+    def nested(levels: int) -> bytes:
+        value: object = 1
+        for _ in range(levels - 1):
+            value = [value]
+        return json.dumps({"conversation_key_version": value}).encode()  # the object is one level more
+
+    details = {}
+    for levels in (31, 32):
+        reply = d.sandbox.handle(
+            "POST", f"/2/chat/conversations/{d.path}/keys", [],
+            {"authorization": f"Bearer {token}", "content-type": "application/json"}, nested(levels),
+        )  # fmt: skip
+        assert reply.status == 400
+        details[levels] = json.loads(reply.body)["detail"]
+    assert "nested more than 32 levels" not in details[31]
+    assert "nested more than 32 levels" in details[32]

@@ -428,3 +428,19 @@ def test_read_fields_type_check():
 def test_errors_name_struct_and_offset():
     with pytest.raises(WireFormatError, match=r"^my detail: .*\(at byte \d+ of \d+\)"):
         read_detail(b"\x0c\x00\x03\x0b", what="my detail")
+
+
+def test_a_read_event_decodes_its_detail_once_and_a_replaced_detail_is_decoded_anew() -> None:
+    import dataclasses
+
+    from kit import thrift
+
+    first = thrift.KeyChangeDetail("1700000000000", (thrift.ParticipantKey("1", "QUJD", "1"),))
+    second = thrift.KeyChangeDetail("1700000000001", (thrift.ParticipantKey("2", "REVG", "1"),))
+    event = thrift.MessageEvent("5", "m", "1", "1-2", "0", first.encode())
+    read = thrift.read_message_event(event.encode())
+    assert read.read_detail() == first
+    assert read.read_detail() is read.read_detail()  # kept from the read, not decoded again
+    swapped = dataclasses.replace(read, detail=second.encode())
+    assert swapped.read_detail() == second
+    assert read == thrift.read_message_event(event.encode())  # the cache takes no part in equality

@@ -483,8 +483,9 @@ class Sandbox:
                 f"$.conversation_participant_keys must wrap the key for every participant of {cid.path}: {detail_text}",
                 parameter="$.conversation_participant_keys",
             )
+        registered = self._registered({t[0] for t in triples})
         for i, (user, wrapped, kv) in enumerate(triples):
-            if not self._has_key(user, kv):
+            if (user, kv) not in registered:
                 raise APIError.of(
                     400,
                     f"$.conversation_participant_keys[{i}].public_key_version {kv!r} is not a registered key version of user {user}",
@@ -503,6 +504,19 @@ class Sandbox:
             except KitError as exc:
                 raise APIError.of(400, str(exc), parameter=f"$.conversation_participant_keys[{i}].encrypted_conversation_key") from None
         return action, detail
+
+    def _registered(self, user_ids: set[str]) -> set[tuple[str, str]]:
+        """Every registered (user id, key version) of these users, in a few queries, not one per entry."""
+        ids = sorted(user_ids)
+        out: set[tuple[str, str]] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                (str(r[0]), str(r[1]))
+                for r in self.store.read(f"SELECT user_id, version FROM public_keys WHERE user_id IN ({marks})", tuple(chunk))
+            )
+        return out
 
     def _has_key(self, user_id: str, version: str) -> bool:
         return bool(self.store.read("SELECT 1 FROM public_keys WHERE user_id = ? AND version = ?", (user_id, version)))
@@ -776,19 +790,21 @@ _MAX_JSON_DEPTH = 32
 
 
 def _depth(value: Any) -> int:
-    """How deeply `value` nests (iteratively: a hostile body must not exhaust the stack)."""
-    deepest = 0
-    stack = [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        deepest = max(deepest, level)
-        if level > _MAX_JSON_DEPTH:
-            break
-        if isinstance(node, dict):
-            stack.extend((v, level + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, level + 1) for v in node)
-    return deepest
+    """How deeply `value` nests (a scalar or an empty container is 1), counted level by level up
+    to one past the limit: never recursing, so a hostile body cannot exhaust the stack."""
+    level = 1
+    frontier = [value] if type(value) in (dict, list) else []
+    while frontier and level <= _MAX_JSON_DEPTH:
+        inner = []
+        has_child = False
+        for node in frontier:
+            for v in node.values() if type(node) is dict else node:
+                has_child = True
+                if type(v) is dict or type(v) is list:
+                    inner.append(v)
+        level += has_child
+        frontier = inner
+    return level
 
 
 def _without_token(reply: Reply, headers: Mapping[str, str]) -> Reply:

@@ -21,8 +21,9 @@ class SandboxTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
-        query = [(k, v) for k, v in request.url.params.multi_items()]
-        reply = self.sandbox.handle(request.method, request.url.path, query, dict(request.headers), body)
+        query = request.url.params.multi_items() if request.url.query else []
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers.raw}
+        reply = self.sandbox.handle(request.method, request.url.path, query, headers, body)
         return httpx.Response(reply.status, headers=reply.headers, content=reply.body, request=request)
 
     def __repr__(self) -> str:
