@@ -34,6 +34,7 @@ from kit.errors import (
     WireFormatError,
 )
 from kit.ids import ConversationId, new_version
+from kit.keyring import Adoption, Keyring
 from kit.keys import Identity, PublicKeys, fingerprint
 from kit.message import Message, PreparedMessage, prepare_message, read_message
 from kit.protocol import KeyChange, KeyInit, prepare_key_init, read_key_change
@@ -48,6 +49,7 @@ _LAZY = {
 
 __all__ = [
     "APIError",
+    "Adoption",
     "Client",
     "Conflict",
     "ConversationId",
@@ -58,6 +60,7 @@ __all__ = [
     "KeyChange",
     "KeyInit",
     "KeyNotFoundError",
+    "Keyring",
     "KitError",
     "Message",
     "NotFound",

@@ -5,7 +5,7 @@ at 50 characters) or a `ByteMap` (bytes laid out by field: a coloured grid in a 
 hex dump in a terminal, `.plot()` for a picture, `.table` for the rows).
 
 Nothing here decides anything about the protocol: the views read with the kit's own
-functions (`kit.thrift.read_fields`, `kit.read_key_change`, ...) and lay the result out.
+functions (`kit.thrift.read_fields`, `kit.read_key_change`, `kit.Keyring`, ...) and lay the result out.
 Importing this module imports pandas; matplotlib loads only when something is plotted.
 
 Output is stable on purpose, so that notebooks can be checked cell by cell: hex is shown as
@@ -30,9 +30,10 @@ from kit import signature as _sig
 from kit import thrift as _thrift
 from kit.encoding import from_b64
 from kit.errors import APIError, KitError, Problem
-from kit.ids import ConversationId, version_key
+from kit.ids import ConversationId
+from kit.keyring import Keyring
 from kit.keys import SPKI_PREFIX, Identity, PublicKeys, fingerprint, load_public_key, spki
-from kit.protocol import KeyInit, prepare_key_init, read_key_change
+from kit.protocol import KeyInit, prepare_key_init
 from kit.wrap import WRAPPED_KEY_SIZE, WrapSteps
 
 __all__ = [
@@ -634,32 +635,37 @@ def events_table(events: Any) -> Table:
 def key_changes_table(events: Any, *, recipient: Identity, signing_keys: Iterable[PublicKeys]) -> Table:
     """Key-change events as `recipient` reads them, in the order given.
 
-    Each event is read with `kit.read_key_change` (unwrap my entry, verify the action signature).
-    A verified change is adopted only when its version is numerically newer than the newest
-    adopted so far, so an older change served again cannot take the conversation back.
+    Each event goes through a fresh `kit.Keyring` (`read`: unwrap my entry, verify the action
+    signature, then adopt only a version newer than the latest of its conversation); the last
+    column is that conversation's latest adopted version after the row.
     """
     keys = list(signing_keys)
     items = events.key_changes if hasattr(events, "key_changes") else list(events)
+    keyring = Keyring()
     rows = []
-    newest: str | None = None
     for item in items:
         raw = _raw(item, "key-change event")
         event = _thrift.read_message_event(raw)
         try:
-            change = read_key_change(raw, recipient=recipient, signing_keys=keys)
+            adoption = keyring.read(raw, recipient=recipient, signing_keys=keys)
         except KitError as exc:
             detail = event.read_detail()
             version = getattr(detail, "conversation_key_version", "")
-            rows.append((event.sequence_id, event.sender_id, version, error_line(exc), newest or ""))
+            latest = _latest_version(keyring, event.conversation_id)
+            rows.append((event.sequence_id, event.sender_id, version, error_line(exc), latest))
             continue
-        version = change.conversation_key_version
-        if newest is None or version_key(version) > version_key(newest):
-            newest = version
-            result = "verified, adopted"
-        else:
-            result = f"verified, not adopted: not newer than {newest}"
-        rows.append((event.sequence_id, event.sender_id, version, result, newest))
+        check = "verified, adopted" if adoption.adopted else f"verified, not adopted: {adoption.reason}"
+        version = adoption.change.conversation_key_version
+        rows.append((event.sequence_id, event.sender_id, version, check, adoption.latest_version))
     return Table(rows, columns=["sequence_id", "sender_id", "conversation_key_version", "recipient's check", "newest adopted"])
+
+
+def _latest_version(keyring: Keyring, conversation_id: str) -> str:
+    try:
+        latest = keyring.latest(conversation_id)
+    except KitError:  # an envelope whose conversation id does not even parse
+        return ""
+    return latest.conversation_key_version if latest is not None else ""
 
 
 def messages_table(

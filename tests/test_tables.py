@@ -249,6 +249,13 @@ def test_events_key_changes_and_messages(init, alice, bob):
     assert row["recipient's check"].startswith("SignatureError:")
     assert row["newest adopted"] == ""
 
+    # the latest adopted version is per conversation: a group's older version is still its first
+    group_init = kit.prepare_key_init(alice, [bob.public_keys], conversation_id="g9", version="1795545950000")
+    group = _event(group_init, alice.user_id)
+    mixed = T.key_changes_table([second, group, first], recipient=bob, signing_keys=[alice.public_keys])
+    assert list(mixed["recipient's check"][:2]) == ["verified, adopted", "verified, adopted"]
+    assert list(mixed["newest adopted"]) == ["1795545960000", "1795545950000", "1795545960000"]
+
     msg = kit.prepare_message(alice, init.conversation_id, "hi", conversation_key=DEMO_KEY, conversation_key_version=DEMO_VERSION)
     mevent = kit.thrift.MessageEvent(
         "2070276095283454103", msg.message_id, alice.user_id, init.conversation_id, "1795545957600",
