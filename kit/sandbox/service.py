@@ -440,14 +440,18 @@ class Sandbox:
             _sig.decode_signature(sig["signature"], what=f"{where}.message_event_signature.signature")
         except KitError as exc:
             raise APIError.of(400, str(exc), parameter=f"{where}.message_event_signature.signature") from None
-        if not self._has_key(caller, sig["public_key_version"]):
+        entries = body["conversation_participant_keys"]
+        # the signer's and every participant's registered key versions, in one query
+        registered = self._registered(
+            {caller} | {e["user_id"] for e in entries if isinstance(e, dict) and isinstance(e.get("user_id"), str)}
+        )
+        if (caller, sig["public_key_version"]) not in registered:
             raise APIError.of(
                 400,
                 f"{where}.message_event_signature.public_key_version {sig['public_key_version']!r} is not a registered key version of user {caller}",
                 parameter=f"{where}.message_event_signature.public_key_version",
                 value=sig["public_key_version"],
             )
-        entries = body["conversation_participant_keys"]
         triples = []
         for i, e in enumerate(entries):
             missing = [k for k in ("user_id", "encrypted_conversation_key", "public_key_version") if not isinstance(e.get(k), str)]
@@ -483,7 +487,6 @@ class Sandbox:
                 f"$.conversation_participant_keys must wrap the key for every participant of {cid.path}: {detail_text}",
                 parameter="$.conversation_participant_keys",
             )
-        registered = self._registered({t[0] for t in triples})
         for i, (user, wrapped, kv) in enumerate(triples):
             if (user, kv) not in registered:
                 raise APIError.of(
