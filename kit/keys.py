@@ -13,10 +13,8 @@ Public keys travel in two encodings; the kit accepts both wherever a key comes i
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import json
-from binascii import a2b_base64 as _a2b_base64
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Union
@@ -170,30 +168,6 @@ class PublicKeys:
         }
 
 
-_unwrap: Any = None  # kit.wrap.unwrap, bound on first use (kit.wrap imports this module)
-
-
-def _load_unwrap() -> Any:
-    global _unwrap
-    from kit.wrap import unwrap
-
-    _unwrap = unwrap
-    return unwrap
-
-
-def _padded_b64(text: str) -> bytes | None:
-    """Well-formed padded base64 of at most 400 characters, decoded fast (about 1 µs less than
-    `from_b64`); None for anything else, which then goes to `from_b64` to be explained."""
-    if len(text) % 4 or len(text) > 400:
-        return None
-    try:
-        raw = _a2b_base64(text, strict_mode=True)
-    except (binascii.Error, ValueError):
-        return None
-    # strict mode still lets surplus '=' through ("abc=" + "="): the length settles it
-    return raw if len(raw) == len(text) // 4 * 3 - (len(text) - len(text.rstrip("="))) else None
-
-
 def _scalar_key(scalar: int) -> ec.EllipticCurvePrivateKey:
     return ec.derive_private_key(scalar, _CURVE)
 
@@ -312,13 +286,13 @@ class Identity:
 
     def unwrap(self, encrypted_conversation_key: str | bytes) -> bytes:
         """Open a conversation key wrapped to this identity (base64 text or the 113 raw bytes)."""
+        from kit.wrap import unwrap  # kit.wrap imports this module
+
         if isinstance(encrypted_conversation_key, str):
-            raw = _padded_b64(encrypted_conversation_key) or from_b64(
-                encrypted_conversation_key, what="encrypted_conversation_key", max_len=400
-            )
+            raw = from_b64(encrypted_conversation_key, what="encrypted_conversation_key", max_len=400)
         else:
             raw = bytes(encrypted_conversation_key)
-        return (_unwrap or _load_unwrap())(self._identity, raw)
+        return unwrap(self._identity, raw)
 
     def exchange(self, public_key: PublicKeyLike) -> bytes:
         """Raw ECDH with the identity key (for showing the wrap step by step)."""

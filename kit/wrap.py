@@ -298,7 +298,6 @@ class _Helper:
 
 
 _helpers: list[_Helper] = []
-_yield_gil = time.sleep
 
 
 def _usable_cores() -> int:
@@ -433,7 +432,7 @@ def _wrap_all(
             job.lo = b
         result[a:b] = _wrap_block(key, recipients[a:b])
         local_done += b - a
-        _yield_gil(0)  # a helper's answer may be waiting: let its thread take the GIL now, not in 5 ms
+        time.sleep(0)  # a helper's answer may be waiting: let its thread take the GIL now, not in 5 ms
         if progress is not None:  # the same calls as on one core: each multiple of 256 reached, then the total
             done = local_done + job.remote_done
             while reported + 256 <= done and reported + 256 < total:
