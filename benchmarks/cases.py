@@ -614,10 +614,12 @@ def row_catchup(cfg: Config, w: World) -> Row:
 
 
 def _validation(op: Any) -> Callable[[str, bytes], None]:
-    """The kit's crypto-free checks of an init request: route, JSON, schema, Thrift detail, entries."""
-    from kit.encoding import from_b64
-    from kit.ids import ConversationId, check_version
+    """The sandbox's own crypto-free checks of an init request, without its store: route, path,
+    JSON, schema, conversation id, and `read_key_change_request` (Thrift detail, versions,
+    signature encoding, entries, wrapped-key sizes)."""
+    from kit.ids import ConversationId
     from kit.sandbox.schema import spec
+    from kit.sandbox.service import read_key_change_request
 
     compiled = spec()
 
@@ -628,19 +630,7 @@ def _validation(op: Any) -> Callable[[str, bytes], None]:
         body = json.loads(raw)
         op.validate_body(body)
         ConversationId.parse(found[1]["id"], caller=ALICE)
-        action = body["action_signatures"][0]
-        detail = thrift.read_detail(from_b64(action["encoded_message_event_detail"], what="detail"))
-        check_version(body["conversation_key_version"])
-        assert detail.conversation_key_version == body["conversation_key_version"]
-        ksig.decode_signature(action["message_event_signature"]["signature"])
-        triples = []
-        for e in body["conversation_participant_keys"]:
-            raw_key = from_b64(e["encrypted_conversation_key"], what="key", max_len=400)
-            assert len(raw_key) == 113 and raw_key[0] == 4
-            triples.append((e["user_id"], e["encrypted_conversation_key"], e["public_key_version"]))
-        assert sorted(triples) == sorted(
-            (p.user_id, p.encrypted_conversation_key, p.public_key_version) for p in detail.participant_keys
-        )
+        read_key_change_request(body)
 
     return validate
 

@@ -677,3 +677,32 @@ def test_every_answer_was_checked(connect: Connect, answers: AnswerLog) -> None:
 
         openapi().check("GET", "/2/users/1/public_keys", 404, "application/problem+json",
                         json.dumps({"type": "about:blank", "title": "x", "detail": "y", "status": 404}))  # fmt: skip
+
+
+def test_key_change_body_checks_need_no_store() -> None:
+    """`read_key_change_request` is layer two without the database: the benchmark's reference
+    for the sandbox's own validation, and what the sandbox runs before its store-backed checks."""
+    from kit.sandbox.service import read_key_change_request
+
+    alice = kit.Identity.from_seed(b"store-free-alice", "1001")
+    bob = kit.Identity.from_seed(b"store-free-bob", "1002")
+    init = kit.prepare_key_init(alice, [bob.public_keys])
+    request = read_key_change_request(init.body)
+    assert request.where == "$.action_signatures[0]"
+    assert sorted(t[0] for t in request.triples) == ["1001", "1002"]
+    assert request.detail.conversation_key_version == init.conversation_key_version
+
+    doubled = json.loads(json.dumps(init.body))
+    doubled["conversation_participant_keys"].append(dict(doubled["conversation_participant_keys"][0]))
+    with pytest.raises(kit.APIError) as caught:
+        read_key_change_request(doubled)
+    assert caught.value.status == 400  # the body no longer matches the signed detail
+    assert "differ from the participants" in caught.value.problem.detail
+
+    # body and detail agree, but list Bob twice: named as a duplicate
+    detail = thrift.KeyChangeDetail(init.conversation_key_version, init.detail.participant_keys * 2)
+    doubled["action_signatures"][0]["encoded_message_event_detail"] = b64(detail.encode())
+    doubled["conversation_participant_keys"] = doubled["conversation_participant_keys"][:2] * 2
+    with pytest.raises(kit.APIError) as caught:
+        read_key_change_request(doubled)
+    assert "lists user 1001 more than once" in caught.value.problem.detail

@@ -298,9 +298,6 @@ class _Validator:
     def schema(self) -> Any:
         return self.full.schema
 
-    def is_valid(self, instance: Any) -> bool:
-        return self.fast(instance) if self.fast is not None else bool(self.full.is_valid(instance))
-
 
 @cache
 def _validator_class() -> Any:

@@ -107,6 +107,107 @@ class RateLimit:
         }
 
 
+@dataclass(frozen=True)
+class KeyChangeRequest:
+    """A key-change body that passed every check needing no stored state."""
+
+    action: dict[str, Any]
+    detail: KeyChangeDetail
+    where: str  # the action's JSON path, for messages
+    triples: list[tuple[str, str, str]]  # (user_id, encrypted_conversation_key, public_key_version)
+
+
+def read_key_change_request(body: dict[str, Any]) -> KeyChangeRequest:
+    """Layer two's checks of a key-change body that need no stored state: the signed action
+    holds a key-change detail, it matches the body entry for entry, versions and signature are
+    well formed, each wrapped key is 113 bytes. (The store-backed checks are `Sandbox`'s.)"""
+    actions = body.get("action_signatures") or []
+    if not actions:
+        raise APIError.of(400, "$.action_signatures must hold the signed key change (at least one entry)", parameter="$.action_signatures")
+    action = None
+    detail = None
+    for i, candidate in enumerate(actions):
+        try:
+            raw = from_b64(candidate["encoded_message_event_detail"], what=f"$.action_signatures[{i}].encoded_message_event_detail")
+            decoded = read_detail(raw, what=f"$.action_signatures[{i}].encoded_message_event_detail")
+        except KitError as exc:
+            raise APIError.of(400, str(exc), parameter=f"$.action_signatures[{i}].encoded_message_event_detail") from None
+        if isinstance(decoded, KeyChangeDetail):
+            action, detail = candidate, decoded
+            break
+    if action is None or detail is None:
+        raise APIError.of(
+            400,
+            "$.action_signatures has no conversationKeyChangeEvent (MessageEventDetail field 3) among its event details",
+            parameter="$.action_signatures[0].encoded_message_event_detail",
+        )
+    where = f"$.action_signatures[{actions.index(action)}]"
+    version = body["conversation_key_version"]
+    try:
+        check_version(version, what="$.conversation_key_version")
+    except KitError as exc:
+        raise APIError.of(400, str(exc), parameter="$.conversation_key_version", value=str(version)) from None
+    if detail.conversation_key_version != version:
+        raise APIError.of(
+            400,
+            f"{where}.encoded_message_event_detail says conversation_key_version {detail.conversation_key_version!r} "
+            f"but $.conversation_key_version is {version!r}",
+            parameter="$.conversation_key_version",
+        )
+    sig = action["message_event_signature"]
+    sv = sig["signature_version"]
+    if not _small_number(sv) or int(sv) not in _SUPPORTED_SIGNATURE_VERSIONS:
+        raise APIError.of(
+            400,
+            f"{where}.message_event_signature.signature_version {sv!r} is not supported "
+            f"({_sig.MIN_SIGNATURE_VERSION} to {_sig.SIGNATURE_VERSION}; send {_sig.SIGNATURE_VERSION!r})",
+            parameter=f"{where}.message_event_signature.signature_version",
+            value=sv,
+        )
+    try:
+        _sig.decode_signature(sig["signature"], what=f"{where}.message_event_signature.signature")
+    except KitError as exc:
+        raise APIError.of(400, str(exc), parameter=f"{where}.message_event_signature.signature") from None
+    entries = body["conversation_participant_keys"]
+    triples = []
+    for i, e in enumerate(entries):
+        missing = [k for k in ("user_id", "encrypted_conversation_key", "public_key_version") if not isinstance(e.get(k), str)]
+        if missing:
+            raise APIError.of(400, f"$.conversation_participant_keys[{i}].{missing[0]} is required", parameter=f"$.conversation_participant_keys[{i}].{missing[0]}")
+        triples.append((e["user_id"], e["encrypted_conversation_key"], e["public_key_version"]))
+    body_set = sorted(triples)
+    detail_set = sorted((p.user_id, p.encrypted_conversation_key, p.public_key_version) for p in detail.participant_keys)
+    if body_set != detail_set:
+        raise APIError.of(
+            400,
+            f"$.conversation_participant_keys differ from the participants in {where}.encoded_message_event_detail "
+            "(user_id, encrypted_conversation_key and public_key_version must match, in any order)",
+            parameter="$.conversation_participant_keys",
+        )
+    seen: set[str] = set()
+    dupes: list[str] = []
+    for user, _, _ in triples:  # a set, not list.count: a 10,000-participant body stays linear
+        if user in seen:
+            dupes.append(user)
+        seen.add(user)
+    dupes.sort()
+    if dupes:
+        raise APIError.of(400, f"$.conversation_participant_keys lists user {dupes[0]} more than once", parameter="$.conversation_participant_keys")
+    for i, (_, wrapped, _) in enumerate(triples):
+        try:
+            raw = from_b64(wrapped, what=f"$.conversation_participant_keys[{i}].encrypted_conversation_key", max_len=400)
+        except KitError as exc:
+            raise APIError.of(400, str(exc), parameter=f"$.conversation_participant_keys[{i}].encrypted_conversation_key") from None
+        if len(raw) != 113 or raw[0] != 4:
+            raise APIError.of(
+                400,
+                f"$.conversation_participant_keys[{i}].encrypted_conversation_key must decode to 113 bytes starting 0x04 "
+                f"(ephemeral point, ciphertext, tag), got {len(raw)} bytes",
+                parameter=f"$.conversation_participant_keys[{i}].encrypted_conversation_key",
+            )
+    return KeyChangeRequest(action, detail, where, triples)
+
+
 class Sandbox:
     """An offline X API for chat keys: users, public keys, conversations, key changes, messages.
 
@@ -392,59 +493,13 @@ class Sandbox:
     def _check_key_change(
         self, body: dict[str, Any], caller: str, cid: ConversationId, members: list[str]
     ) -> tuple[dict[str, Any], KeyChangeDetail]:
-        """Layer two for a key change: the detail matches the body, every key is registered."""
-        actions = body.get("action_signatures") or []
-        if not actions:
-            raise APIError.of(400, "$.action_signatures must hold the signed key change (at least one entry)", parameter="$.action_signatures")
-        action = None
-        detail = None
-        for i, candidate in enumerate(actions):
-            try:
-                raw = from_b64(candidate["encoded_message_event_detail"], what=f"$.action_signatures[{i}].encoded_message_event_detail")
-                decoded = read_detail(raw, what=f"$.action_signatures[{i}].encoded_message_event_detail")
-            except KitError as exc:
-                raise APIError.of(400, str(exc), parameter=f"$.action_signatures[{i}].encoded_message_event_detail") from None
-            if isinstance(decoded, KeyChangeDetail):
-                action, detail = candidate, decoded
-                break
-        if action is None or detail is None:
-            raise APIError.of(
-                400,
-                "$.action_signatures has no conversationKeyChangeEvent (MessageEventDetail field 3) among its event details",
-                parameter="$.action_signatures[0].encoded_message_event_detail",
-            )
-        where = f"$.action_signatures[{actions.index(action)}]"
-        version = body["conversation_key_version"]
-        try:
-            check_version(version, what="$.conversation_key_version")
-        except KitError as exc:
-            raise APIError.of(400, str(exc), parameter="$.conversation_key_version", value=str(version)) from None
-        if detail.conversation_key_version != version:
-            raise APIError.of(
-                400,
-                f"{where}.encoded_message_event_detail says conversation_key_version {detail.conversation_key_version!r} "
-                f"but $.conversation_key_version is {version!r}",
-                parameter="$.conversation_key_version",
-            )
+        """Layer two for a key change: the body's own checks, then the signer's and every
+        participant's key versions are registered and the participants are the conversation's."""
+        request = read_key_change_request(body)
+        action, detail, where, triples = request.action, request.detail, request.where, request.triples
         sig = action["message_event_signature"]
-        sv = sig["signature_version"]
-        if not _small_number(sv) or int(sv) not in _SUPPORTED_SIGNATURE_VERSIONS:
-            raise APIError.of(
-                400,
-                f"{where}.message_event_signature.signature_version {sv!r} is not supported "
-                f"({_sig.MIN_SIGNATURE_VERSION} to {_sig.SIGNATURE_VERSION}; send {_sig.SIGNATURE_VERSION!r})",
-                parameter=f"{where}.message_event_signature.signature_version",
-                value=sv,
-            )
-        try:
-            _sig.decode_signature(sig["signature"], what=f"{where}.message_event_signature.signature")
-        except KitError as exc:
-            raise APIError.of(400, str(exc), parameter=f"{where}.message_event_signature.signature") from None
-        entries = body["conversation_participant_keys"]
         # the signer's and every participant's registered key versions, in one query
-        registered = self._registered(
-            {caller} | {e["user_id"] for e in entries if isinstance(e, dict) and isinstance(e.get("user_id"), str)}
-        )
+        registered = self._registered({caller} | {t[0] for t in triples})
         if (caller, sig["public_key_version"]) not in registered:
             raise APIError.of(
                 400,
@@ -452,25 +507,7 @@ class Sandbox:
                 parameter=f"{where}.message_event_signature.public_key_version",
                 value=sig["public_key_version"],
             )
-        triples = []
-        for i, e in enumerate(entries):
-            missing = [k for k in ("user_id", "encrypted_conversation_key", "public_key_version") if not isinstance(e.get(k), str)]
-            if missing:
-                raise APIError.of(400, f"$.conversation_participant_keys[{i}].{missing[0]} is required", parameter=f"$.conversation_participant_keys[{i}].{missing[0]}")
-            triples.append((e["user_id"], e["encrypted_conversation_key"], e["public_key_version"]))
-        body_set = sorted(triples)
-        detail_set = sorted((p.user_id, p.encrypted_conversation_key, p.public_key_version) for p in detail.participant_keys)
-        if body_set != detail_set:
-            raise APIError.of(
-                400,
-                f"$.conversation_participant_keys differ from the participants in {where}.encoded_message_event_detail "
-                "(user_id, encrypted_conversation_key and public_key_version must match, in any order)",
-                parameter="$.conversation_participant_keys",
-            )
         users = [t[0] for t in triples]
-        dupes = sorted({u for u in users if users.count(u) > 1})
-        if dupes:
-            raise APIError.of(400, f"$.conversation_participant_keys lists user {dupes[0]} more than once", parameter="$.conversation_participant_keys")
         if sorted(users) != sorted(members):
             missing_users = sorted(set(members) - set(users))
             extra = sorted(set(users) - set(members))
@@ -487,7 +524,7 @@ class Sandbox:
                 f"$.conversation_participant_keys must wrap the key for every participant of {cid.path}: {detail_text}",
                 parameter="$.conversation_participant_keys",
             )
-        for i, (user, wrapped, kv) in enumerate(triples):
+        for i, (user, _, kv) in enumerate(triples):
             if (user, kv) not in registered:
                 raise APIError.of(
                     400,
@@ -495,17 +532,6 @@ class Sandbox:
                     parameter=f"$.conversation_participant_keys[{i}].public_key_version",
                     value=kv,
                 )
-            try:
-                raw = from_b64(wrapped, what=f"$.conversation_participant_keys[{i}].encrypted_conversation_key", max_len=400)
-                if len(raw) != 113 or raw[0] != 4:
-                    raise APIError.of(
-                        400,
-                        f"$.conversation_participant_keys[{i}].encrypted_conversation_key must decode to 113 bytes starting 0x04 "
-                        f"(ephemeral point, ciphertext, tag), got {len(raw)} bytes",
-                        parameter=f"$.conversation_participant_keys[{i}].encrypted_conversation_key",
-                    )
-            except KitError as exc:
-                raise APIError.of(400, str(exc), parameter=f"$.conversation_participant_keys[{i}].encrypted_conversation_key") from None
         return action, detail
 
     def _registered(self, user_ids: set[str]) -> set[tuple[str, str]]:
