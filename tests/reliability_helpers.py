@@ -1,13 +1,13 @@
 """Shared pieces of the reliability tests (conformance, load, faults, isolation, secrets).
 
-- `served_sandbox`: the real server (`python -m kit sandbox ...`) in a subprocess on a free
-  loopback port, its stdout and stderr captured to a file;
 - `problem_errors`: validate a problem body against the vendored OpenAPI document;
 - `Recorder` / `TimedTransport`: per-request latency and status for every client of a load run;
 - `run_participant`: one load-test client (register keys, race its partner to initialize their
   conversation, send messages), and `verify_conversations` for "every acknowledged event is
   there exactly once, sequence ids unique and increasing";
 - `find_secrets`: key- and token-shaped strings in a text.
+
+The served sandbox they run against is `sandbox_fixtures.ServedSandbox` / `served_sandbox`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,7 @@ import base64
 import json
 import os
 import re
-import signal
-import socket
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -95,86 +92,6 @@ def tool_state_in(directory: Path) -> Iterator[None]:
     finally:
         set_hypothesis_home_dir(None)
         os.chdir(old_cwd)
-
-
-# ---------------------------------------------------------------------------- the served door
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Served:
-    """A sandbox server subprocess."""
-
-    url: str
-    port: int
-    proc: subprocess.Popen[bytes]
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text("utf-8", errors="replace")
-
-    def kill9(self) -> None:
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-
-def start_server(
-    log_path: Path, *, db: str | None = None, rate_limit: int | None = None, timeout: float = 30.0
-) -> Served:
-    """Start `python -m kit sandbox` on a free loopback port; return once it answers HTTP."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "kit", "sandbox", "--host", "127.0.0.1", "--port", str(port)]
-    if db is not None:
-        cmd += ["--db", db]
-    if rate_limit is not None:
-        cmd += ["--rate-limit", str(rate_limit)]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("X_API_BASE_URL", None)
-    env.pop("X_API_USER_TOKEN", None)
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=REPO, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"sandbox server exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
-        try:
-            r = httpx.get(url + "/2/chat/conversations", timeout=1.0)
-            if r.status_code == 401:
-                return Served(url, port, proc, log_path)
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(
-                f"sandbox server did not answer within {timeout} s:\n{log_path.read_text(errors='replace')}"
-            )
-        time.sleep(0.05)
-
-
-def stop_server(served: Served) -> None:
-    """Stop the way Ctrl-C does (uvicorn shuts down cleanly on SIGINT); kill if it hangs."""
-    if served.proc.poll() is None:
-        served.proc.send_signal(signal.SIGINT)
-        try:
-            served.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            served.proc.kill()
-            served.proc.wait(timeout=10)
-
-
-@contextmanager
-def served_sandbox(log_path: Path, **kwargs: Any) -> Iterator[Served]:
-    served = start_server(log_path, **kwargs)
-    try:
-        yield served
-    finally:
-        stop_server(served)
 
 
 # ---------------------------------------------------------------------------- measuring clients

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -161,10 +162,12 @@ def free_port() -> int:
 
 @dataclass
 class ServedSandbox:
-    """`python -m kit sandbox` in a subprocess on 127.0.0.1."""
+    """`python -m kit sandbox` in a subprocess on a free 127.0.0.1 port, its stdout and stderr
+    appended to `log`. `db` is passed as `--db` (a path or a SQLite URI), `rate_limit` as `--rate-limit`."""
 
-    db: Path | None
+    db: Path | str | None
     log: Path
+    rate_limit: int | None = None
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
 
@@ -172,20 +175,28 @@ class ServedSandbox:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def log_text(self) -> str:
+        return self.log.read_text("utf-8", errors="replace")
+
     def start(self, timeout: float = 30.0) -> ServedSandbox:
+        """Start the server; return once it answers HTTP (401 to an anonymous request)."""
         self.port = free_port()
         args = [sys.executable, "-m", "kit", "sandbox", "--host", "127.0.0.1", "--port", str(self.port)]
         if self.db is not None:
             args += ["--db", str(self.db)]
+        if self.rate_limit is not None:
+            args += ["--rate-limit", str(self.rate_limit)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("X_API_BASE_URL", None)
         env.pop("X_API_USER_TOKEN", None)
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(args, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=env)
+            self.proc = subprocess.Popen(
+                args, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"sandbox server exited with {self.proc.returncode}:\n{self.log.read_text()}")
+                raise RuntimeError(f"sandbox server exited with {self.proc.returncode}:\n{self.log_text()}")
             try:
                 r = httpx.get(self.url + "/2/users/1/public_keys", timeout=1.0)
                 if r.status_code == 401:
@@ -194,15 +205,17 @@ class ServedSandbox:
                 pass
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"sandbox server did not answer within {timeout} s:\n{self.log.read_text()}")
+        raise RuntimeError(f"sandbox server did not answer within {timeout} s:\n{self.log_text()}")
 
     def kill9(self) -> None:
+        """SIGKILL: no shutdown, no flush."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
         self.proc = None
 
     def stop(self) -> None:
+        """Graceful stop (SIGTERM: uvicorn shuts down as on Ctrl-C); kill if it hangs. Idempotent."""
         if self.proc is None:
             return
         if self.proc.poll() is None:
@@ -215,15 +228,24 @@ class ServedSandbox:
         self.proc = None
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSandbox]:
-    """One served sandbox per test module (with a SQLite file, as a workshop would run it)."""
-    d = tmp_path_factory.mktemp("served")
-    server = ServedSandbox(db=d / "sandbox.sqlite", log=d / "server.log").start()
+@contextmanager
+def served_sandbox(
+    log: Path, *, db: Path | str | None = None, rate_limit: int | None = None, timeout: float = 30.0
+) -> Iterator[ServedSandbox]:
+    """A started `ServedSandbox`, stopped on exit."""
+    server = ServedSandbox(db=db, log=log, rate_limit=rate_limit).start(timeout=timeout)
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSandbox]:
+    """One served sandbox per test module (with a SQLite file, as a workshop would run it)."""
+    d = tmp_path_factory.mktemp("served")
+    with served_sandbox(d / "server.log", db=d / "sandbox.sqlite") as server:
+        yield server
 
 
 # ----------------------------------------------------------------------------- the two doors

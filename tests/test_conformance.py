@@ -24,7 +24,8 @@ from schemathesis.config import SchemathesisConfig
 
 import kit
 from kit.sandbox import Sandbox, create_app
-from tests.reliability_helpers import SPEC_PATH, assert_problem, served_sandbox, tool_state_in
+from sandbox_fixtures import served_sandbox
+from tests.reliability_helpers import SPEC_PATH, assert_problem, tool_state_in
 
 #: the chat and public-key operations the sandbox implements: those it has a handler for
 #: (the document's others, media, typing, read receipts, ..., answer 404 by design)

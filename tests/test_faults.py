@@ -33,6 +33,7 @@ import kit
 from kit import client as kit_client
 from kit.ids import ConversationId
 from kit.sandbox import MAX_BODY_BYTES, Sandbox, SandboxTransport
+from sandbox_fixtures import ServedSandbox, served_sandbox
 from tests.reliability_helpers import (
     LoadRun,
     Recorder,
@@ -40,9 +41,6 @@ from tests.reliability_helpers import (
     check_database,
     record_benchmark,
     run_load,
-    served_sandbox,
-    start_server,
-    stop_server,
     tool_state_in,
     verify_conversations,
 )
@@ -370,7 +368,7 @@ def test_a_10_mb_body_gets_413_from_the_served_sandbox(tmp_path: Path) -> None:
 def test_kill_9_in_the_middle_of_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
     db = tmp_path / "room.sqlite"
     log = tmp_path / "server.log"
-    served = start_server(log, db=str(db))
+    served = ServedSandbox(db=db, log=log).start()
     run = LoadRun(served.url, clients=20, recorder=Recorder(), prefix="k9_", messages=2, endless=True)
     try:
         import threading
@@ -389,12 +387,12 @@ def test_kill_9_in_the_middle_of_load_loses_nothing_acknowledged(tmp_path: Path)
         loader.join(60)
         assert not loader.is_alive()
     finally:
-        stop_server(served)
+        served.stop()
     assert not run.errors, run.errors[:3]
     stats = check_database(db)  # the file exactly as the kill left it: integrity ok, every row whole
     assert stats["events"] >= len(run.acks)
 
-    again = start_server(log, db=str(db))  # same file, new process
+    again = ServedSandbox(db=db, log=log).start()  # same file, new process
     try:
         run.url = again.url
         tokens = _reader_tokens(run)
@@ -411,7 +409,7 @@ def test_kill_9_in_the_middle_of_load_loses_nothing_acknowledged(tmp_path: Path)
             event = kit.thrift.read_message_event(base64.b64decode(me.send_message(pm)))
         assert int(event.sequence_id) > newest
     finally:
-        stop_server(again)
+        again.stop()
     assert check_database(db)["events"] >= len(run.acks)
     record_benchmark(
         {

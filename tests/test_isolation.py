@@ -18,7 +18,8 @@ import kit
 from kit.client import Client, TokenAuth
 from kit.sandbox import Sandbox, SandboxTransport
 from kit.sandbox.store import token_digest
-from tests.reliability_helpers import assert_problem, find_secrets, identity_secrets, served_sandbox
+from sandbox_fixtures import served_sandbox
+from tests.reliability_helpers import assert_problem, find_secrets, identity_secrets
 
 
 class Room:

@@ -14,13 +14,13 @@ from collections import Counter
 from pathlib import Path
 
 from kit.ids import ConversationId
+from sandbox_fixtures import served_sandbox
 from tests.reliability_helpers import (
     LoadRun,
     Recorder,
     check_database,
     record_benchmark,
     run_load,
-    served_sandbox,
     verify_conversations,
 )
 
@@ -60,7 +60,7 @@ def test_sixty_concurrent_clients(tmp_path: Path) -> None:
             "messages": CLIENTS * MESSAGES,
             "served_messages": CLIENTS * MESSAGES,
         }
-        log = served.log()
+        log = served.log_text()
     stats = check_database(db)
     assert stats["events"] == CLIENTS // 2 + CLIENTS * MESSAGES
     assert "Traceback" not in log and "sandbox error" not in log

@@ -27,7 +27,8 @@ import pytest
 import kit
 from kit.client import Client, SandboxUser, TokenAuth
 from kit.sandbox import Sandbox, SandboxTransport
-from tests.reliability_helpers import REPO, find_secrets, free_port, identity_secrets
+from sandbox_fixtures import free_port
+from tests.reliability_helpers import REPO, find_secrets, identity_secrets
 
 DEMO_SEEDS = ("alice (demo only)", "bob (demo only)", "carol (demo only)")
 PASSPHRASE = "correct horse battery staple"
