@@ -113,6 +113,7 @@ class KeyChangeRequest:
 
     action: dict[str, Any]
     detail: KeyChangeDetail
+    detail_bytes: bytes  # the action's encoded_message_event_detail, decoded from base64 once
     where: str  # the action's JSON path, for messages
     triples: list[tuple[str, str, str]]  # (user_id, encrypted_conversation_key, public_key_version)
 
@@ -126,6 +127,7 @@ def read_key_change_request(body: dict[str, Any]) -> KeyChangeRequest:
         raise APIError.of(400, "$.action_signatures must hold the signed key change (at least one entry)", parameter="$.action_signatures")
     action = None
     detail = None
+    detail_bytes = b""
     for i, candidate in enumerate(actions):
         try:
             raw = from_b64(candidate["encoded_message_event_detail"], what=f"$.action_signatures[{i}].encoded_message_event_detail")
@@ -133,7 +135,7 @@ def read_key_change_request(body: dict[str, Any]) -> KeyChangeRequest:
         except KitError as exc:
             raise APIError.of(400, str(exc), parameter=f"$.action_signatures[{i}].encoded_message_event_detail") from None
         if isinstance(decoded, KeyChangeDetail):
-            action, detail = candidate, decoded
+            action, detail, detail_bytes = candidate, decoded, raw
             break
     if action is None or detail is None:
         raise APIError.of(
@@ -205,7 +207,7 @@ def read_key_change_request(body: dict[str, Any]) -> KeyChangeRequest:
                 f"(ephemeral point, ciphertext, tag), got {len(raw)} bytes",
                 parameter=f"$.conversation_participant_keys[{i}].encrypted_conversation_key",
             )
-    return KeyChangeRequest(action, detail, where, triples)
+    return KeyChangeRequest(action, detail, detail_bytes, where, triples)
 
 
 class Sandbox:
@@ -492,11 +494,11 @@ class Sandbox:
 
     def _check_key_change(
         self, body: dict[str, Any], caller: str, cid: ConversationId, members: list[str]
-    ) -> tuple[dict[str, Any], KeyChangeDetail]:
+    ) -> KeyChangeRequest:
         """Layer two for a key change: the body's own checks, then the signer's and every
         participant's key versions are registered and the participants are the conversation's."""
         request = read_key_change_request(body)
-        action, detail, where, triples = request.action, request.detail, request.where, request.triples
+        action, where, triples = request.action, request.where, request.triples
         sig = action["message_event_signature"]
         # the signer's and every participant's registered key versions, in one query
         registered = self._registered({caller} | {t[0] for t in triples})
@@ -532,7 +534,7 @@ class Sandbox:
                     parameter=f"$.conversation_participant_keys[{i}].public_key_version",
                     value=kv,
                 )
-        return action, detail
+        return request
 
     def _registered(self, user_ids: set[str]) -> set[tuple[str, str]]:
         """Every registered (user id, key version) of these users, in a few queries, not one per entry."""
@@ -551,8 +553,9 @@ class Sandbox:
         return bool(self.store.read("SELECT 1 FROM public_keys WHERE user_id = ? AND version = ?", (user_id, version)))
 
     def _store_key_change(
-        self, db: Any, *, cid: ConversationId, caller: str, action: dict[str, Any], version: str, digest: str
+        self, db: Any, *, cid: ConversationId, caller: str, request: KeyChangeRequest, digest: str
     ) -> StoredEvent:
+        action, version = request.action, request.detail.conversation_key_version
         row = db.execute("SELECT latest_key_version FROM conversations WHERE id = ?", (cid.canonical,)).fetchone()
         latest = row[0] if row else None
         if latest is not None and version_key(version) <= version_key(latest):
@@ -584,7 +587,7 @@ class Sandbox:
             sender_id=caller,
             conversation_id=cid.canonical,
             created_at_msec=str(now),
-            detail=from_b64(action["encoded_message_event_detail"], what="encoded_message_event_detail"),
+            detail=request.detail_bytes,
             signature=EventSignature(sig["signature"], sig["public_key_version"], sig["signature_version"]),
         )
         encoded = event.encode()
@@ -618,14 +621,12 @@ class Sandbox:
         caller = call.caller or ""
         cid = self._resolve(call.params["id"], caller, must_exist=False)
         members = self._members(cid)
-        action, detail = self._check_key_change(call.body, caller, cid, members)
+        request = self._check_key_change(call.body, caller, cid, members)
         digest = self._digest(call)
         with self.store.transaction() as db:
-            stored = self._replay(db, cid, action["message_id"], digest, caller)
+            stored = self._replay(db, cid, request.action["message_id"], digest, caller)
             if stored is None:
-                stored = self._store_key_change(
-                    db, cid=cid, caller=caller, action=action, version=detail.conversation_key_version, digest=digest
-                )
+                stored = self._store_key_change(db, cid=cid, caller=caller, request=request, digest=digest)
         return _json(200, {"data": {"conversation_id": cid.path, "sequence_id": stored.sequence_id}})
 
     def _op_initializeChatGroup(self, call: _Call) -> Reply:
@@ -662,7 +663,7 @@ class Sandbox:
         if strangers:
             raise APIError.of(400, f"$.group_admins {strangers} are not group members", parameter="$.group_admins")
         cid = ConversationId.parse(gid)
-        action, detail = self._check_key_change(body, caller, cid, members)
+        request = self._check_key_change(body, caller, cid, members)
         digest = self._digest(call)
         info = json.dumps({"group_name": body.get("group_name"), "admin_ids": admins})
         with self.store.transaction() as db:
@@ -672,7 +673,7 @@ class Sandbox:
             db.execute("UPDATE conversations SET kind = 'group', info = ? WHERE id = ?", (info, gid))
             for m in members:
                 db.execute("INSERT OR IGNORE INTO members (conversation_id, user_id) VALUES (?, ?)", (gid, m))
-            stored = self._store_key_change(db, cid=cid, caller=caller, action=action, version=detail.conversation_key_version, digest=digest)
+            stored = self._store_key_change(db, cid=cid, caller=caller, request=request, digest=digest)
         return _json(201, {"data": {"conversation_id": gid, "conversation_key_change_sequence_id": stored.sequence_id}})
 
     def _conversation_json(self, cid: ConversationId) -> dict[str, Any]:
