@@ -295,6 +295,9 @@ class _Helper:
             proc.wait(timeout=2)
         except Exception:
             proc.kill()
+        finally:
+            if proc.stdout is not None:
+                proc.stdout.close()
 
 
 _helpers: list[_Helper] = []

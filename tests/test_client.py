@@ -257,6 +257,41 @@ def test_token_auth_hides_the_token() -> None:
     _no_token(TOKEN, exc2.value, exc2.value.problem, exc2.value.args)
 
 
+@pytest.mark.parametrize("where", ["detail", "title", "extension", "nested extension", "errors list", "type"])
+def test_a_server_that_echoes_the_token_does_not_leak_it(where: str) -> None:
+    """The client scrubs its own token from any problem it receives, wherever the server put it."""
+
+    def handler(r: httpx.Request) -> httpx.Response:
+        token = r.headers["authorization"].removeprefix("Bearer ")
+        body: dict[str, Any] = {
+            "type": "https://api.x.com/2/problems/invalid-request",
+            "title": "Invalid Request",
+            "detail": "bad request",
+            "status": 400,
+        }
+        if where == "detail":
+            body["detail"] = f"the token {token} is not valid here"
+        elif where == "title":
+            body["title"] = f"Invalid {token}"
+        elif where == "extension":
+            body["value"] = token
+        elif where == "nested extension":
+            body["parameters"] = {"ids": [f"x{token}y"]}
+        elif where == "errors list":
+            body["errors"] = [{"message": f"echo: Bearer {token}"}]
+        else:
+            body["type"] = f"https://api.x.com/2/problems/{token}"
+        return httpx.Response(400, headers={"content-type": "application/problem+json"}, content=json.dumps(body).encode())
+
+    c = mock_client(handler)
+    with pytest.raises(kit.APIError) as exc:
+        c.get_conversations()
+    err = exc.value
+    _no_token(TOKEN, err, err.problem, err.args)
+    assert TOKEN not in json.dumps(err.problem.to_dict())
+    assert "<token hidden>" in json.dumps(err.problem.to_dict())  # scrubbed, not dropped: the rest of the text stays
+
+
 def test_tokens_never_in_errors_through_either_door(connect: Connect) -> None:
     root = connect()
     user = root.create_sandbox_user(username())

@@ -20,6 +20,19 @@ VERSION = "1795545957535"
 MID = "0b6f2f5e-9c1d-4e8a-9b7a-3c2d1e0f4a5b"
 
 
+@pytest.fixture(params=["single key", "key map"])
+def keyed(request):
+    """The two forms of `conversation_key`: one key, or `{version: key}` as `Keyring.keys()` returns.
+
+    Every tampering test runs with both, so a check skipped on one path cannot go unnoticed.
+    """
+
+    def form(key: bytes, version: str = VERSION) -> bytes | dict[str, bytes]:
+        return key if request.param == "single key" else {"1": os.urandom(32), version: key}
+
+    return form
+
+
 def _event(
     prepared: kit.PreparedMessage,
     sender: kit.Identity,
@@ -201,17 +214,17 @@ def test_default_message_id_is_uuid4(alice, bob):
 # ----------------------------------------------------------------------------- tampering
 
 
-def test_flipped_ciphertext_byte_is_signature_error(alice, bob):
+def test_flipped_ciphertext_byte_is_signature_error(alice, bob, keyed):
     p = kit.prepare_message(alice, bob.user_id, "hello", conversation_key=KEY, conversation_key_version=VERSION)
     for pos in (0, 23, 24, 39, 40, 60):  # nonce, tag and ciphertext
         blob = bytearray(p.create_event.contents)
         blob[pos] ^= 0x01
         mce = MessageCreateEvent(bytes(blob), VERSION).encode()
         with pytest.raises(SignatureError, match="does not verify"):
-            kit.read_message(_event(p, alice, mce=mce), conversation_key=KEY, signing_keys=[alice.public_keys])
+            kit.read_message(_event(p, alice, mce=mce), conversation_key=keyed(KEY), signing_keys=[alice.public_keys])
 
 
-def test_resigned_tampering_is_decryption_error(alice, bob):
+def test_resigned_tampering_is_decryption_error(alice, bob, keyed):
     p = kit.prepare_message(alice, bob.user_id, "hello", conversation_key=KEY, conversation_key_version=VERSION)
     blob = bytearray(p.create_event.contents)
     blob[45] ^= 0x01
@@ -227,49 +240,49 @@ def test_resigned_tampering_is_decryption_error(alice, bob):
     mes = EventSignature(base64.b64encode(sig).decode().rstrip("="), alice.version, "7").encode()
     event = _event(p, alice, mce=MessageCreateEvent(bytes(blob), VERSION).encode(), mes=mes)
     with pytest.raises(DecryptionError, match="does not open"):
-        kit.read_message(event, conversation_key=KEY, signing_keys=[alice.public_keys])
+        kit.read_message(event, conversation_key=keyed(KEY), signing_keys=[alice.public_keys])
 
 
-def test_wrong_key(alice, bob):
+def test_wrong_key(alice, bob, keyed):
     p = kit.prepare_message(alice, bob.user_id, "hello", conversation_key=KEY, conversation_key_version=VERSION)
     with pytest.raises(DecryptionError, match="wrong conversation key"):
-        kit.read_message(_event(p, alice), conversation_key=bytes(32), signing_keys=[alice.public_keys])
+        kit.read_message(_event(p, alice), conversation_key=keyed(bytes(32)), signing_keys=[alice.public_keys])
 
 
-def test_signature_checked_before_decryption(alice, bob):
+def test_signature_checked_before_decryption(alice, bob, keyed):
     # a bad signature wins over a wrong key: nothing is decrypted unverified
     p = kit.prepare_message(alice, bob.user_id, "hello", conversation_key=KEY, conversation_key_version=VERSION)
     event = _event(p, alice, conversation_id=p.path_id)  # a server that stored the hyphen form
     with pytest.raises(SignatureError):
-        kit.read_message(event, conversation_key=bytes(32), signing_keys=[alice.public_keys])
+        kit.read_message(event, conversation_key=keyed(bytes(32)), signing_keys=[alice.public_keys])
 
 
-def test_wrong_signer(alice, bob):
+def test_wrong_signer(alice, bob, keyed):
     p = kit.prepare_message(alice, bob.user_id, "hello", conversation_key=KEY, conversation_key_version=VERSION)
     with pytest.raises(SignatureError, match=f"no signing key for user {alice.user_id}"):
-        kit.read_message(_event(p, alice), conversation_key=KEY, signing_keys=[bob.public_keys])
+        kit.read_message(_event(p, alice), conversation_key=keyed(KEY), signing_keys=[bob.public_keys])
     # bob's keys filed under alice's id and version: the binding holds, the signature does not
     import dataclasses
 
     fake = dataclasses.replace(bob.public_keys, user_id=alice.user_id, version=alice.version)
     with pytest.raises(SignatureError, match="does not verify"):
-        kit.read_message(_event(p, alice), conversation_key=KEY, signing_keys=[fake])
+        kit.read_message(_event(p, alice), conversation_key=keyed(KEY), signing_keys=[fake])
 
 
-def test_unsigned_message_rejected(alice, bob):
+def test_unsigned_message_rejected(alice, bob, keyed):
     p = kit.prepare_message(alice, bob.user_id, "hello", conversation_key=KEY, conversation_key_version=VERSION)
     mce = base64.b64decode(p.body["encoded_message_create_event"])
     ev = MessageEvent("1", p.message_id, alice.user_id, p.conversation_id, "2", b"\x0c\x00\x01" + mce + b"\x00")
     with pytest.raises(SignatureError, match="carries no message_event_signature"):
-        kit.read_message(base64.b64encode(ev.encode()).decode(), conversation_key=KEY, signing_keys=[alice.public_keys])
+        kit.read_message(base64.b64encode(ev.encode()).decode(), conversation_key=keyed(KEY), signing_keys=[alice.public_keys])
 
 
 @pytest.mark.parametrize("version", ["1", "0", "", "abc"])
-def test_old_signature_version_rejected(alice, bob, version):
+def test_old_signature_version_rejected(alice, bob, version, keyed):
     p = kit.prepare_message(alice, bob.user_id, "hello", conversation_key=KEY, conversation_key_version=VERSION)
     mes = EventSignature(base64.b64encode(p.signature).decode().rstrip("="), alice.version, version).encode()
     with pytest.raises(SignatureError, match="signature_version"):
-        kit.read_message(_event(p, alice, mes=mes), conversation_key=KEY, signing_keys=[alice.public_keys])
+        kit.read_message(_event(p, alice, mes=mes), conversation_key=keyed(KEY), signing_keys=[alice.public_keys])
 
 
 @pytest.mark.parametrize("version", ["2", "6", "8", "99"])

@@ -196,3 +196,54 @@ def test_bad_recipient_key(bob):
         w.wrap(KEY, b"\x04" + bytes(64))
     with pytest.raises(WireFormatError, match="^recipient identity key"):
         w.wrap(KEY, "nope!")
+
+
+# ----------------------------------------------------------------------------- the helper-process path
+#
+# Large rosters are wrapped partly by helper processes (kit.wrap, "both cores"). These tests force that
+# path on a small roster so a bug in the helper's own copy of the wrap loop is caught in a second, not
+# only by the large-roster interop test.
+
+
+def _roster(n: int) -> list[ec.EllipticCurvePrivateKey]:
+    return [ec.generate_private_key(ec.SECP256R1()) for _ in range(n)]
+
+
+def test_helper_process_wraps_what_unwrap_opens() -> None:
+    helper = w._Helper()
+    try:
+        helper.start()
+        privates = _roster(70)
+        key = os.urandom(32)
+        out = helper.wrap(key, [sec1(p.public_key()) for p in privates])
+        assert len(out) == 70 and all(len(b) == w.WRAPPED_KEY_SIZE for b in out)
+        for private, blob in zip(privates, out, strict=True):
+            assert w.unwrap(private, blob) == key
+        assert len({blob[:65] for blob in out}) == 70  # a fresh ephemeral key per participant
+    finally:
+        helper.close()
+
+
+def test_forced_helper_path_in_wrap_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(w, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(w, "WORKERS", 1)
+    helpers = w._helpers_for(1000)
+    assert len(helpers) == 1
+    helpers[0].start()  # ready before the job, so it takes chunks at once
+    taken: list[int] = []
+    real = w._Helper.wrap
+
+    def spy(self: w._Helper, key: bytes, points: list[bytes]) -> list[bytes]:
+        taken.append(len(points))
+        return real(self, key, points)
+
+    monkeypatch.setattr(w._Helper, "wrap", spy)
+    privates = _roster(600)
+    key = os.urandom(32)
+    progress: list[tuple[int, int]] = []
+    out = w._wrap_all(key, [p.public_key() for p in privates], progress=lambda d, t: progress.append((d, t)))
+    assert taken and sum(taken) >= 64, "the helper process wrapped nothing: the test did not reach the helper path"
+    assert len(out) == 600
+    for private, blob in zip(privates, out, strict=True):  # order is the roster's, every entry opens
+        assert w.unwrap(private, blob) == key
+    assert progress[-1] == (600, 600) and [d for d, _ in progress[:-1]] == [256, 512]
