@@ -1,11 +1,11 @@
-# The two commands: `make lab` and `make test`. Both create .venv if it is missing.
+# The two commands: `make lab` and `make test` (and `make app`). Each creates .venv if it is missing.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: lab test test-unit test-notebooks bench notebooks chromium clean
+.PHONY: lab app test test-unit test-notebooks bench notebooks chromium clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "xchat-kit needs Python 3.11 or newer"'
@@ -18,8 +18,13 @@ $(VENV)/.deps: $(PY) requirements/test.txt pyproject.toml
 	$(PIP) install --no-deps -e .
 	@touch $@
 
+# tools/launch.py holds both command lines (as root: --allow-root; no display: no browser);
+# tests/test_launch.py starts them the same way.
 lab: $(VENV)/.deps
-	$(PY) -m jupyterlab notebooks/
+	$(PY) tools/launch.py lab
+
+app: $(VENV)/.deps
+	$(PY) tools/launch.py app
 
 # The real-browser test drives Debian's Chromium (tools that download their own browser fail here).
 chromium:
