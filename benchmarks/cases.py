@@ -316,7 +316,7 @@ def row_init_cold(cfg: Config, w: World) -> Row:
 
 
 def rows_crossover(cfg: Config, w: World) -> tuple[list[Row], int | None]:
-    """Wrap only (kit.wrap._wrap_all): one core against this process plus helpers, warm helpers."""
+    """Wrap only (kit.wrap.wrap_all): one core against this process plus helpers, warm helpers."""
     rows: list[Row] = []
     key = os.urandom(32)
     saved = (kwrap.PARALLEL_MIN, kwrap.WORKERS)
@@ -326,7 +326,7 @@ def rows_crossover(cfg: Config, w: World) -> tuple[list[Row], int | None]:
     try:
         kwrap.PARALLEL_MIN = 0
         kwrap.WORKERS = None
-        kwrap._wrap_all(key, [w.others[0].identity_key] * 256)  # start the helper now, not in a timed batch
+        kwrap.wrap_all(key, [w.others[0].identity_key] * 256)  # start the helper now, not in a timed batch
         for n in cfg.crossover_sizes:
             pks = (w.others * (n // max(len(w.others), 1) + 1))[:n]
             publics = [pk.identity_key for pk in pks]
@@ -335,10 +335,10 @@ def rows_crossover(cfg: Config, w: World) -> tuple[list[Row], int | None]:
                 return [pk._identity_point for pk in pks[a:b]]
 
             def one(publics: list = publics) -> None:
-                kwrap._wrap_all(key, publics)
+                kwrap.wrap_all(key, publics)
 
             def both(publics: list = publics, points: Callable = points) -> None:
-                kwrap._wrap_all(key, publics, points=points)
+                kwrap.wrap_all(key, publics, points=points)
 
             samples, _ = measure(  # short calls: more rounds, so a noisy round weighs less
                 [Contender("one core", one, ops=n, setup=_workers(0)), Contender("all cores", both, ops=n, setup=_workers(None))],

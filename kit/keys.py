@@ -9,6 +9,8 @@ Public keys travel in two encodings; the kit accepts both wherever a key comes i
 
 - SPKI DER, 91 bytes: the API's form (a fixed 26-byte header, then the point);
 - SEC1, 65 bytes uncompressed (the SDK's own output) or 33 bytes compressed.
+
+Both are read and written by `kit.points`; the names are re-exported here.
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Union
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from kit import signature as _sig
 from kit.encoding import b64, b64url_nopad, from_b64
 from kit.errors import DecryptionError, SignatureError, WireFormatError
 from kit.ids import check_user_id, check_version, new_version
+from kit.points import CURVE as _CURVE
+from kit.points import SPKI_PREFIX, PublicKeyLike, load_public_key, sec1, spki
+from kit.wrap import unwrap as unwrap_key
 
 __all__ = [
     "SPKI_PREFIX",
@@ -38,44 +42,7 @@ __all__ = [
     "spki",
 ]
 
-#: The DER header of every P-256 SubjectPublicKeyInfo; the 65-byte point follows it.
-SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
-_CURVE = ec.SECP256R1()
 _ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-
-PublicKeyLike = Union[ec.EllipticCurvePublicKey, bytes, str]
-
-
-def load_public_key(key: PublicKeyLike, *, what: str = "public key") -> ec.EllipticCurvePublicKey:
-    """Parse a P-256 public key: SPKI DER (91 bytes), SEC1 (65 or 33 bytes), or base64 of either."""
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return key
-    raw = from_b64(key, what=what, max_len=200) if isinstance(key, str) else key
-    if not isinstance(raw, (bytes, bytearray)):
-        raise WireFormatError(f"{what} must be bytes or base64 text, got {type(key).__name__}")
-    raw = bytes(raw)
-    if len(raw) == 91:
-        if raw[:26] != SPKI_PREFIX:
-            raise WireFormatError(f"{what} is 91 bytes but not a P-256 SubjectPublicKeyInfo (wrong DER header)")
-        raw = raw[26:]
-    if len(raw) not in (65, 33):
-        raise WireFormatError(
-            f"{what} must be SPKI (91 bytes) or SEC1 (65 or 33 bytes), got {len(raw)} bytes"
-        )
-    try:
-        return ec.EllipticCurvePublicKey.from_encoded_point(_CURVE, raw)
-    except ValueError:
-        raise WireFormatError(f"{what} is not a point on the P-256 curve") from None
-
-
-def sec1(key: ec.EllipticCurvePublicKey) -> bytes:
-    """The 65-byte uncompressed SEC1 point (``04 ‖ X ‖ Y``)."""
-    return key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-
-
-def spki(key: ec.EllipticCurvePublicKey) -> bytes:
-    """The 91-byte SPKI DER encoding (what the API stores)."""
-    return SPKI_PREFIX + sec1(key)
 
 
 def fingerprint(identity_key: PublicKeyLike) -> str:
@@ -286,13 +253,11 @@ class Identity:
 
     def unwrap(self, encrypted_conversation_key: str | bytes) -> bytes:
         """Open a conversation key wrapped to this identity (base64 text or the 113 raw bytes)."""
-        from kit.wrap import unwrap  # kit.wrap imports this module
-
         if isinstance(encrypted_conversation_key, str):
             raw = from_b64(encrypted_conversation_key, what="encrypted_conversation_key", max_len=400)
         else:
             raw = bytes(encrypted_conversation_key)
-        return unwrap(self._identity, raw)
+        return unwrap_key(self._identity, raw)
 
     def exchange(self, public_key: PublicKeyLike) -> bytes:
         """Raw ECDH with the identity key (for showing the wrap step by step)."""

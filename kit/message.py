@@ -22,7 +22,7 @@ from kit.encoding import b64, from_b64
 from kit.errors import DecryptionError, WireFormatError
 from kit.ids import ConversationId, check_version
 from kit.keys import Identity, PublicKeys
-from kit.protocol import MAX_EVENT_CHARS, _check_signature_version, find_signing_key
+from kit.protocol import MAX_EVENT_CHARS, find_signing_key
 from kit.thrift import EventSignature, MessageCreateEvent, encode_text, read_message_event, read_text
 
 __all__ = ["Message", "PreparedMessage", "open_text", "prepare_message", "read_message", "seal_text"]
@@ -157,7 +157,7 @@ def read_message(
         from kit.errors import SignatureError
 
         raise SignatureError(f"message {event.message_id} carries no message_event_signature")
-    _check_signature_version(event.signature.signature_version, f"message {event.message_id}")
+    _sig.check_signature_version(event.signature.signature_version, f"message {event.message_id}")
     signer = find_signing_key(signing_keys, event.sender_id, event.signature.public_key_version)
     _sig.verify(
         signer.signing_key,

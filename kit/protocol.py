@@ -23,7 +23,7 @@ from kit.errors import KeyNotFoundError, SignatureError, WireFormatError
 from kit.ids import ConversationId, check_version, new_version, version_key
 from kit.keys import Identity, PublicKeys
 from kit.thrift import EventSignature, KeyChangeDetail, MessageEvent, ParticipantKey, read_message_event
-from kit.wrap import _wrap_all
+from kit.wrap import wrap_all
 
 __all__ = [
     "KeyChange",
@@ -144,7 +144,7 @@ def prepare_key_init(
     # The hot loop. Each key is parsed once per PublicKeys object (cached), large rosters are
     # wrapped on every core (kit.wrap), and the per-participant Python work is one tuple entry.
     publics = [pk.identity_key for pk in roster]
-    wrapped = _wrap_all(
+    wrapped = wrap_all(
         key, publics, points=lambda a, b: [pk._identity_point for pk in roster[a:b]], progress=progress
     )
     entries = []
@@ -224,14 +224,6 @@ def find_signing_key(signing_keys: Iterable[PublicKeys], user_id: str, public_ke
     raise SignatureError(f"no signing key for user {user_id} at key version {public_key_version}: fetch their public keys")
 
 
-def _check_signature_version(version: str, what: str, *, minimum: int = _sig.MIN_SIGNATURE_VERSION) -> None:
-    # isascii(): str.isdigit() is also true for "²", which int() refuses; the length bound keeps
-    # int() under Python's 4300-digit limit (both would be a ValueError, not a SignatureError).
-    digits = version.isascii() and version.isdigit() and len(version) <= 30
-    if not digits or int(version) < minimum:
-        raise SignatureError(f"{what} signature_version {version!r} is not accepted (minimum {minimum})")
-
-
 def read_key_change(
     event_b64: str | bytes, *, recipient: Identity, signing_keys: Iterable[PublicKeys]
 ) -> KeyChange:
@@ -261,7 +253,7 @@ def read_key_change(
         raise SignatureError(f"key change {event.message_id} carries no message_event_signature")
     # Before v6 a key-change signature covered the list of wrapped keys, a layout nobody can
     # rebuild; the SDK rejects those labels too ("ECDSA mismatch"). Only v6+ sign the plaintext key.
-    _check_signature_version(
+    _sig.check_signature_version(
         event.signature.signature_version, f"key change {event.message_id}", minimum=_sig.KEY_CHANGE_MIN_SIGNATURE_VERSION
     )
     signer = find_signing_key(signing_keys, event.sender_id, event.signature.public_key_version)

@@ -16,6 +16,7 @@ from kit.encoding import b64, b64_nopad, from_b64
 from kit.errors import SignatureError, WireFormatError
 
 __all__ = [
+    "check_signature_version",
     "KEY_CHANGE_MIN_SIGNATURE_VERSION",
     "MIN_SIGNATURE_VERSION",
     "SIGNATURE_VERSION",
@@ -124,3 +125,12 @@ def decode_signature(text: object, *, what: str = "signature") -> bytes:
     if len(raw) != 64:
         raise WireFormatError(f"{what} must decode to 64 bytes (r‖s), got {len(raw)}")
     return raw
+
+
+def check_signature_version(version: str, what: str, *, minimum: int = MIN_SIGNATURE_VERSION) -> None:
+    """Refuse a `signature_version` that is not ASCII digits or is below `minimum`; `what` names the event."""
+    # isascii(): str.isdigit() is also true for "²", which int() refuses; the length bound keeps
+    # int() under Python's 4300-digit limit (both would be a ValueError, not a SignatureError).
+    digits = version.isascii() and version.isdigit() and len(version) <= 30
+    if not digits or int(version) < minimum:
+        raise SignatureError(f"{what} signature_version {version!r} is not accepted (minimum {minimum})")

@@ -31,12 +31,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from kit.errors import DecryptionError, WireFormatError
-from kit.keys import PublicKeyLike, load_public_key, sec1
+from kit.points import PublicKeyLike, load_public_key, sec1
 
 if TYPE_CHECKING:
     import subprocess
 
-__all__ = ["WRAPPED_KEY_SIZE", "WrapSteps", "unwrap", "wrap", "wrap_many", "wrap_steps"]
+__all__ = ["WRAPPED_KEY_SIZE", "WrapSteps", "unwrap", "wrap", "wrap_all", "wrap_many", "wrap_steps"]
 
 #: Size of a wrapped 32-byte conversation key: ephemeral point, ciphertext, tag.
 WRAPPED_KEY_SIZE = 113
@@ -390,7 +390,7 @@ def _feed(job: _Job, helper: _Helper, key: bytes, points: Callable[[int, int], l
         helper.lock.release()
 
 
-def _wrap_all(
+def wrap_all(
     conversation_key: bytes,
     recipients: Sequence[ec.EllipticCurvePublicKey],
     *,

@@ -147,14 +147,14 @@ def force_parallel():
 def test_parallel_wrap_is_ordered_and_opens(roster, force_parallel):
     publics = [r.public_keys.identity_key for r in roster]
     calls: list[tuple[int, int]] = []
-    out = kwrap._wrap_all(KEY, publics, progress=lambda i, n: calls.append((i, n)))
+    out = kwrap.wrap_all(KEY, publics, progress=lambda i, n: calls.append((i, n)))
     assert len(out) == len(roster)
     for identity, wrapped in zip(roster, out):
         assert len(wrapped) == kwrap.WRAPPED_KEY_SIZE
         assert identity.unwrap(wrapped) == KEY
     assert calls == [(150, 150)]
     calls.clear()
-    kwrap._wrap_all(KEY, publics * 4, progress=lambda i, n: calls.append((i, n)))
+    kwrap.wrap_all(KEY, publics * 4, progress=lambda i, n: calls.append((i, n)))
     assert calls == [(256, 600), (512, 600), (600, 600)]  # the calls one core makes
 
 
@@ -178,7 +178,7 @@ def test_broken_helper_falls_back_to_one_core(roster, force_parallel, monkeypatc
 
     monkeypatch.setattr(kwrap._Helper, "start", fail)
     monkeypatch.setattr(kwrap, "_helpers", [helper])
-    out = kwrap._wrap_all(KEY, [r.public_keys.identity_key for r in roster[:80]])
+    out = kwrap.wrap_all(KEY, [r.public_keys.identity_key for r in roster[:80]])
     assert [r.unwrap(w) for r, w in zip(roster, out)] == [KEY] * 80
     assert helper.broken
 
@@ -216,7 +216,7 @@ def test_nbval_row_times_each_notebook(tmp_path):
 def test_forked_child_does_not_share_helpers(roster, force_parallel):
     import os
 
-    kwrap._wrap_all(KEY, [r.public_keys.identity_key for r in roster[:70]])  # a helper now runs
+    kwrap.wrap_all(KEY, [r.public_keys.identity_key for r in roster[:70]])  # a helper now runs
     assert kwrap._helpers
     with warnings.catch_warnings():  # 3.12+ warns about fork() with threads alive; none is mid-call here
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -224,7 +224,7 @@ def test_forked_child_does_not_share_helpers(roster, force_parallel):
     if pid == 0:  # the child: its own (new) helper, never the parent's pipes
         code = 1
         try:
-            out = kwrap._wrap_all(KEY, [r.public_keys.identity_key for r in roster[:70]])
+            out = kwrap.wrap_all(KEY, [r.public_keys.identity_key for r in roster[:70]])
             ok = all(r.unwrap(w) == KEY for r, w in zip(roster, out))
             code = 0 if ok and not set(map(id, kwrap._helpers)) & set(map(id, kwrap._inherited)) else 1
         finally:
@@ -232,5 +232,5 @@ def test_forked_child_does_not_share_helpers(roster, force_parallel):
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    out = kwrap._wrap_all(KEY, [r.public_keys.identity_key for r in roster[:70]])  # the parent's helper still works
+    out = kwrap.wrap_all(KEY, [r.public_keys.identity_key for r in roster[:70]])  # the parent's helper still works
     assert all(r.unwrap(w) == KEY for r, w in zip(roster, out))

@@ -224,7 +224,7 @@ def test_helper_process_wraps_what_unwrap_opens() -> None:
         helper.close()
 
 
-def test_forced_helper_path_in_wrap_all(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_forced_helper_path_inwrap_all(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(w, "PARALLEL_MIN", 2)
     monkeypatch.setattr(w, "WORKERS", 1)
     helpers = w._helpers_for(1000)
@@ -241,7 +241,7 @@ def test_forced_helper_path_in_wrap_all(monkeypatch: pytest.MonkeyPatch) -> None
     privates = _roster(600)
     key = os.urandom(32)
     progress: list[tuple[int, int]] = []
-    out = w._wrap_all(key, [p.public_key() for p in privates], progress=lambda d, t: progress.append((d, t)))
+    out = w.wrap_all(key, [p.public_key() for p in privates], progress=lambda d, t: progress.append((d, t)))
     assert taken and sum(taken) >= 64, "the helper process wrapped nothing: the test did not reach the helper path"
     assert len(out) == 600
     for private, blob in zip(privates, out, strict=True):  # order is the roster's, every entry opens
