@@ -27,7 +27,7 @@ def spki_map(key: Any) -> ByteMap:
         (8, "1.2.840.10045.3.1.7 prime256v1 (P-256)"),
         (2, "03 42: BIT STRING, 66 bytes"),
         (1, "00: no unused bits"),
-        (1, "04: uncompressed point (SEC1 starts here)"),
+        (1, "04: uncompressed-point prefix (SEC1 starts here)"),
         (32, "X"),
         (32, "Y"),
     ]

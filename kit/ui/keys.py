@@ -16,7 +16,7 @@ __all__ = ["KeyPanel"]
 
 
 def _spki_segments() -> list[Segment]:
-    return [("header", len(SPKI_PREFIX)), ("point", 1), ("x", 32), ("y", 32)]
+    return [("header", len(SPKI_PREFIX)), ("04 prefix", 1), ("x", 32), ("y", 32)]
 
 
 class KeyPanel(widgets.VBox):

@@ -12,7 +12,7 @@ __all__ = ["COLORS", "ERROR_COLOR", "OK_COLOR", "WIDE", "Segment", "byte_map", "
 #: One colour per part of a byte layout (pale, so the hex stays readable).
 COLORS = {
     "header": "#e5e7eb",
-    "point": "#dbeafe",
+    "04 prefix": "#dbeafe",
     "x": "#dbeafe",
     "y": "#e0e7ff",
     "ephemeral point": "#dbeafe",
