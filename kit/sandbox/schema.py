@@ -2,7 +2,7 @@
 
 Layer one of the sandbox's two: is the request shaped as the document says (path and query
 parameters, body)? The meaning (does the Thrift detail match the body, is the caller a
-participant) is checked in `kit.sandbox.service`.
+participant) is checked by the resource modules (`kit.sandbox.key_changes`, `conversations`, ...).
 """
 
 from __future__ import annotations
