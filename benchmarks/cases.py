@@ -619,7 +619,7 @@ def _validation(op: Any) -> Callable[[str, bytes], None]:
     signature encoding, entries, wrapped-key sizes)."""
     from kit.ids import ConversationId
     from kit.sandbox.schema import spec
-    from kit.sandbox.service import read_key_change_request
+    from kit.sandbox.key_changes import read_key_change_request
 
     compiled = spec()
 

@@ -5,7 +5,9 @@
 - `create_app` / `serve`: door two, a real HTTP server under uvicorn.
 """
 
-from kit.sandbox.service import MAX_BODY_BYTES, Reply, Sandbox
+from kit.sandbox.calls import MAX_BODY_BYTES
+from kit.sandbox.reply import Reply
+from kit.sandbox.service import Sandbox
 
 __all__ = ["MAX_BODY_BYTES", "Reply", "Sandbox", "SandboxTransport", "create_app", "serve"]
 

@@ -2,7 +2,7 @@
 
 Layer one of the sandbox's two: is the request shaped as the document says (path and query
 parameters, body)? The meaning (does the Thrift detail match the body, is the caller a
-participant) is checked in `kit.sandbox.service`.
+participant) is checked by the resource modules (`kit.sandbox.key_changes`, `conversations`, ...).
 """
 
 from __future__ import annotations
@@ -154,8 +154,8 @@ def _pattern_keyword(validator: Any, pattern: str, instance: Any, schema: Any) -
 # answers mostly valid requests, so each schema is also compiled, once, into nested Python
 # closures that only say valid or not. A request the closure accepts is done; one it rejects goes
 # to jsonschema, which finds the error to name (and has the last word). A schema with a keyword
-# the compiler does not know gets no closure: jsonschema alone checks it. `tests/test_schema.py`
-# checks that both agree on valid and broken bodies of every operation.
+# the compiler does not know gets no closure: jsonschema alone checks it.
+# `tests/sandbox/test_sandbox_schema.py` checks that both agree on valid and broken bodies of every operation.
 
 Check = Callable[[Any], bool]
 

@@ -21,7 +21,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from kit.errors import APIError
-from kit.sandbox.service import Sandbox, problem_reply
+from kit.sandbox.reply import problem_reply
+from kit.sandbox.service import Sandbox
 
 __all__ = ["create_app", "serve"]
 

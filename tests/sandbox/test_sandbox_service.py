@@ -682,7 +682,7 @@ def test_every_answer_was_checked(connect: Connect, answers: AnswerLog) -> None:
 def test_key_change_body_checks_need_no_store() -> None:
     """`read_key_change_request` is layer two without the database: the benchmark's reference
     for the sandbox's own validation, and what the sandbox runs before its store-backed checks."""
-    from kit.sandbox.service import read_key_change_request
+    from kit.sandbox.key_changes import read_key_change_request
 
     alice = kit.Identity.from_seed(b"store-free-alice", "1001")
     bob = kit.Identity.from_seed(b"store-free-bob", "1002")

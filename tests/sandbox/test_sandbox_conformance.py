@@ -29,7 +29,7 @@ from tests.reliability_helpers import SPEC_PATH, assert_problem, tool_state_in
 
 #: the chat and public-key operations the sandbox implements: those it has a handler for
 #: (the document's others, media, typing, read receipts, ..., answer 404 by design)
-IMPLEMENTED = sorted(name.removeprefix("_op_") for name in dir(Sandbox) if name.startswith("_op_"))
+IMPLEMENTED = sorted(Sandbox.ROUTES)
 MAX_EXAMPLES = 25
 
 # A schema-valid request can still be refused for what it means (random bytes are not a signed

@@ -138,7 +138,7 @@ def test_tokens_come_from_secrets_and_are_unguessable(monkeypatch: pytest.Monkey
         calls.append(n)
         return real(n)
 
-    monkeypatch.setattr("kit.sandbox.service.secrets.token_urlsafe", spy)
+    monkeypatch.setattr("kit.sandbox.users.secrets.token_urlsafe", spy)
     root.create_sandbox_user("spied")
     assert calls and all(n is not None and n >= 32 for n in calls)
 
