@@ -41,10 +41,15 @@ from kit.protocol import KeyChange, KeyInit, prepare_key_init, read_key_change
 
 __version__ = "0.1.0"
 
-# Names that pull in heavier modules (httpx, uvicorn, pandas, ipywidgets) load on first use.
+# Names that pull in heavier modules (httpx, uvicorn, pandas, ipywidgets) load on first use; the
+# inspector is light but only needed by some, so it loads on first use too.
 _LAZY = {
     "Client": "kit.client",
     "connect": "kit.client",
+    "Explanation": "kit.inspector",
+    "Inspection": "kit.inspector",
+    "explain": "kit.inspector",
+    "inspect": "kit.inspector",
 }
 
 __all__ = [
@@ -54,8 +59,10 @@ __all__ = [
     "Conflict",
     "ConversationId",
     "DecryptionError",
+    "Explanation",
     "Forbidden",
     "Identity",
+    "Inspection",
     "InvalidRequest",
     "KeyChange",
     "KeyInit",
@@ -74,7 +81,9 @@ __all__ = [
     "Unauthorized",
     "WireFormatError",
     "connect",
+    "explain",
     "fingerprint",
+    "inspect",
     "new_version",
     "prepare_key_init",
     "prepare_message",
@@ -84,7 +93,7 @@ __all__ = [
 
 
 # Submodules for notebooks, reachable as kit.ui / kit.tables after a plain `import kit`.
-_SUBMODULES = {"client", "sandbox", "tables", "ui", "wrap", "thrift", "signature", "keys", "ids", "vault"}
+_SUBMODULES = {"client", "sandbox", "tables", "ui", "wrap", "thrift", "signature", "keys", "ids", "vault", "inspector"}
 
 
 def __getattr__(name: str) -> Any:
