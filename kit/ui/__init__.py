@@ -8,6 +8,7 @@ callbacks call kit functions and set widget values; they never print and never w
 - `WrapExplorer(identities)` (`kit.ui.wrap`): wrap a conversation key, flip a byte, unwrap.
 - `RequestBuilder(client, identity, peer)` (`kit.ui.request`): build and send the Initialize Conversation Keys call.
 - `Inbox(client, identity)` (`kit.ui.inbox`): fetch events as the recipient, verify, unwrap, decrypt.
+- `Inspector()` (`kit.ui.inspector`): paste a blob, a body or an error; see its kind, bytes, fields and notes.
 - `App()` (`kit.ui.app`): all four on an in-process sandbox with two demo users, as one app.
 
 What they share (the byte map, the status line, problem text) is in `kit.ui.parts`.
@@ -20,9 +21,10 @@ from __future__ import annotations
 
 from kit.ui.app import App
 from kit.ui.inbox import Inbox
+from kit.ui.inspector import Inspector
 from kit.ui.keys import KeyPanel
 from kit.ui.parts import byte_map, problem_text
 from kit.ui.request import RequestBuilder
 from kit.ui.wrap import WrapExplorer
 
-__all__ = ["App", "Inbox", "KeyPanel", "RequestBuilder", "WrapExplorer", "byte_map", "problem_text"]
+__all__ = ["App", "Inbox", "Inspector", "KeyPanel", "RequestBuilder", "WrapExplorer", "byte_map", "problem_text"]
