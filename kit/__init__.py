@@ -84,7 +84,7 @@ __all__ = [
 
 
 # Submodules for notebooks, reachable as kit.ui / kit.tables after a plain `import kit`.
-_SUBMODULES = {"client", "sandbox", "tables", "ui", "wrap", "thrift", "signature", "keys", "ids", "vault"}
+_SUBMODULES = {"client", "sandbox", "tables", "ui", "wrap", "thrift", "signature", "keys", "ids", "vault", "points", "encoding", "lesson"}
 
 
 def __getattr__(name: str) -> Any:
