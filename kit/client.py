@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from kit.errors import APIError, Problem
+from kit.errors import APIError, KitError, Problem
 from kit.ids import ConversationId, version_key
 from kit.keys import Identity, PublicKeys
 from kit.message import PreparedMessage
@@ -165,6 +165,20 @@ class Client:
         return Problem(scrub(problem.type), scrub(problem.title), scrub(problem.detail), problem.status, scrub(problem.extra))
 
     # ---------------------------------------------------------------- sandbox-only
+
+    @property
+    def sandbox(self) -> Any:
+        """The in-process `Sandbox` this client talks to (e.g. `api.sandbox.lie(...)` in a lesson);
+        `KitError` for a sandbox server or the live API, whose insides no client can reach."""
+        from kit.sandbox.transport import SandboxTransport
+
+        transport = self.http._transport
+        if not isinstance(transport, SandboxTransport):
+            raise KitError(
+                f"this client talks to {self.http.base_url} over HTTP, not to an in-process sandbox: "
+                "only kit.connect() with nothing set gives a client whose .sandbox you can reach"
+            )
+        return transport.sandbox
 
     def create_sandbox_user(self, username: str, *, user_id: str | None = None) -> SandboxUser:
         """`POST /sandbox/users`: a sandbox account and its access token."""

@@ -9,6 +9,9 @@ A change that is not adopted still teaches its key: it is remembered under its v
 older messages were sealed with it (`read_message` needs it). What a version holds is never
 replaced: a second, different key for a version already known is refused and the first kept.
 
+A keyring made with `Keyring(trust=store)` (a `kit.TrustStore`) also refuses, with `TrustError`, a
+change signed with keys that differ from its sender's pinned or verified keys: nothing is adopted.
+
     >>> import kit
     >>> ring = kit.Keyring()
     >>> ring.latest("1001:2002") is None
@@ -20,10 +23,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kit.errors import KeyNotFoundError, WireFormatError
+from kit.errors import KeyNotFoundError, TrustError, WireFormatError
 from kit.ids import ConversationId, check_version, version_key
 from kit.keys import Identity, PublicKeys
 from kit.protocol import KeyChange, read_key_change
+from kit.trust import TrustStore
 
 __all__ = ["Adoption", "Keyring"]
 
@@ -51,13 +55,15 @@ class Keyring:
     """The conversation keys a recipient has adopted, by conversation id and key version.
 
     `latest(conversation_id)` never goes backwards; `keys(conversation_id)` is what
-    `read_message(..., conversation_key=...)` takes.
+    `read_message(..., conversation_key=...)` takes. `trust` (a `kit.TrustStore`, optional) is
+    consulted before any change is adopted.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, trust: TrustStore | None = None) -> None:
         # conversation id (canonical) -> key version -> the change that brought that key
         self._changes: dict[str, dict[str, KeyChange]] = {}
         self._latest: dict[str, str] = {}
+        self.trust = trust
 
     def adopt(self, change: KeyChange) -> Adoption:
         """Remember a verified key change; make it the latest only if its version is newer."""
@@ -65,6 +71,7 @@ class Keyring:
             raise WireFormatError(
                 f"a keyring adopts a kit.KeyChange (from kit.read_key_change), got {type(change).__name__}"
             )
+        self._check_trust(change)
         cid = _conversation(change.conversation_id)
         version = check_version(change.conversation_key_version, what="conversation_key_version of the key change")
         known = self._changes.setdefault(cid, {})
@@ -91,9 +98,21 @@ class Keyring:
         """Read a key-change event with `kit.read_key_change`, then `adopt` what it verified.
 
         Errors from reading (`KeyNotFoundError`, `DecryptionError`, `SignatureError`,
-        `WireFormatError`) propagate, and the keyring is left unchanged.
+        `WireFormatError`, and `TrustError` with a trust store) propagate, and the keyring is left unchanged.
         """
-        return self.adopt(read_key_change(event_b64, recipient=recipient, signing_keys=signing_keys))
+        return self.adopt(read_key_change(event_b64, recipient=recipient, signing_keys=signing_keys, trust=self.trust))
+
+    def _check_trust(self, change: KeyChange) -> None:
+        # The trust check, kept apart: a change is adopted only if its signer's keys are the trusted ones.
+        if self.trust is None:
+            return
+        if change.signer is None:
+            raise TrustError(
+                f"key change {change.message_id} does not say which keys signed it: read it with "
+                "ring.read(...) or kit.read_key_change(...) so the trust store can check its sender",
+                user_id=change.sender_id,
+            )
+        self.trust.require(change.signer, what=f"key change {change.message_id} from user {change.sender_id}")
 
     def latest(self, conversation_id: str) -> KeyChange | None:
         """The adopted key change with the newest version, or None before the first one."""

@@ -21,6 +21,8 @@ class PublicKeyDirectory:
     def __init__(self, context: Context, users: Users) -> None:
         self.ctx = context
         self.users = users
+        #: user id -> the keys served instead of theirs (`Sandbox.lie`; in memory, never stored)
+        self.lies: dict[str, PublicKeys] = {}
 
     def add(self, call: Call) -> Reply:
         """addUserPublicKey: register (or idempotently re-register) the caller's keys as a version."""
@@ -117,7 +119,15 @@ class PublicKeyDirectory:
 
     def _keys_of(self, user_id: str) -> list[dict[str, Any]]:
         rows = self.ctx.store.read("SELECT record FROM public_keys WHERE user_id = ? ORDER BY version_num DESC", (user_id,))
-        return [json.loads(r[0]) for r in rows]
+        return self._as_served(user_id, [json.loads(r[0]) for r in rows])
+
+    def _as_served(self, user_id: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # The lying-server hook: every registered version keeps its number but carries the swapped keys.
+        lie = self.lies.get(user_id)
+        if lie is None:
+            return records
+        swapped = {k: v for k, v in lie.to_api().items() if k != "public_key_version"}
+        return [{**r, **swapped} for r in records]
 
     def _fields(self, records: list[dict[str, Any]], query: dict[str, Any]) -> list[dict[str, Any]]:
         wanted = query.get("public_key.fields")

@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from kit.errors import APIError, KitError
+from kit.ids import check_user_id
+from kit.keys import PublicKeys
 from kit.sandbox.calls import MAX_BODY_BYTES, Call, Context, RateLimit, read_json_body
 from kit.sandbox.conversations import Conversations
 from kit.sandbox.events import EventLog
@@ -89,6 +91,7 @@ class Sandbox:
             "messages": Messages(self.context, public_keys, conversations, events),
         }
         self._users = users
+        self._public_keys = public_keys
         self._handlers: dict[str, Callable[[Call], Reply]] = {
             op_id: getattr(resources[resource], method) for op_id, (resource, method) in ROUTES.items()
         }
@@ -109,6 +112,20 @@ class Sandbox:
     def revoke(self, user_id: str) -> None:
         """Revoke a user's access token (the sandbox's admin side; not an HTTP endpoint)."""
         self._users.revoke(user_id)
+
+    def lie(self, *, swap_keys_of: str, with_keys: PublicKeys | None) -> None:
+        """Play a lying server, for the lesson: from now on whoever fetches `swap_keys_of`'s public keys
+        gets `with_keys` (under the same key versions); `with_keys=None` tells the truth again.
+
+        A Python call on this object only: no HTTP route reaches it, and nothing is stored.
+        """
+        check_user_id(swap_keys_of, what="swap_keys_of")
+        if with_keys is None:
+            self._public_keys.lies.pop(swap_keys_of, None)
+            return
+        if not isinstance(with_keys, PublicKeys):
+            raise TypeError(f"with_keys must be kit.PublicKeys (e.g. mallory.public_keys), got {type(with_keys).__name__}")
+        self._public_keys.lies[swap_keys_of] = with_keys
 
     # ------------------------------------------------------------------ the door
 
