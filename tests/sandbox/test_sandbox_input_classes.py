@@ -277,7 +277,7 @@ def test_the_conversation_quota_is_a_403_and_stores_nothing() -> None:
     (stored,) = sandbox.store.read("SELECT stored_bytes FROM conversations")[0]
     (actual,) = sandbox.store.read("SELECT SUM(length(encoded)) FROM events")[0]
     assert stored == actual <= 20_000
-    # a rotation is refused too when it does not fit, and a small message that fits still lands
+    # a larger message that does not fit is refused the same way, and stores nothing
     with pytest.raises(kit.APIError, match="per conversation"):
         alice.client.send_message(message(19_000))
     assert events_of(bob.client, init.conversation_id) == (sent, 1)
@@ -379,3 +379,23 @@ def test_a_zero_padded_id_is_not_another_user(connect: Connect) -> None:
     me = party(root)
     problem(me.client.http.get(f"/2/users/{padded}/public_keys"), 400, "no leading zero")
     problem(me.client.http.get(f"/2/chat/conversations/{me.id}-{padded}/events"), 400, "no leading zero")
+
+
+def test_a_far_future_latest_version_stored_before_the_rule_does_not_block_rotations() -> None:
+    """A room file from before versions were bounded may hold a latest version of 30 nines:
+    it no longer makes every rotation a 409."""
+    sandbox = Sandbox()
+    root = kit.connect(sandbox=sandbox, quiet=True)
+    alice, bob = party(root), party(root)
+    init = kit.prepare_key_init(alice.identity, [bob.keys])
+    alice.client.add_conversation_keys(init)
+    with sandbox.store.transaction() as db:
+        db.execute("UPDATE conversations SET latest_key_version = ?", ("9" * 30,))
+    rotation = kit.prepare_key_init(alice.identity, [bob.keys], conversation_id=init.conversation_id)
+    assert alice.client.add_conversation_keys(rotation).sequence_id
+    (latest,) = sandbox.store.read("SELECT latest_key_version FROM conversations")[0]
+    assert latest == rotation.conversation_key_version
+    # and an older version than a real latest is still a 409
+    stale = kit.prepare_key_init(alice.identity, [bob.keys], conversation_id=init.conversation_id, version="5")
+    with pytest.raises(kit.APIError, match="not newer"):
+        alice.client.add_conversation_keys(stale)
