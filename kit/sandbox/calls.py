@@ -11,6 +11,7 @@ from typing import Any
 
 from kit.encoding import b64, from_b64
 from kit.errors import APIError, KitError
+from kit.sandbox.limits import CONVERSATION_QUOTA_BYTES
 from kit.sandbox.store import Store
 
 __all__ = [
@@ -35,10 +36,12 @@ MAX_JSON_DEPTH = 32
 
 @dataclass(frozen=True)
 class Context:
-    """What every resource of the sandbox works on: the store and the clock."""
+    """What every resource of the sandbox works on: the store, the clock, and how many bytes
+    of events one conversation may hold."""
 
     store: Store
     clock: Callable[[], float]
+    conversation_quota_bytes: int = CONVERSATION_QUOTA_BYTES
 
     def now_ms(self) -> int:
         """The clock's time in whole milliseconds (how the store records it)."""
@@ -143,7 +146,10 @@ def paginate(items: list[Any], query: dict[str, Any]) -> tuple[list[Any], dict[s
     start = 0
     if token is not None:
         try:
-            start = int(from_b64(token, what="pagination_token", max_len=40).decode("ascii"))
+            text = from_b64(token, what="pagination_token", max_len=40).decode("ascii")
+            if not text.isdigit() or len(text) > 12:  # ASCII digits only: int() also reads " 1", "+1", "1_0"
+                raise ValueError(text)
+            start = int(text)
         except (KitError, ValueError, UnicodeDecodeError):
             raise APIError.of(400, "pagination_token is not one this sandbox issued", parameter="pagination_token", value=str(token)) from None
         if not 0 <= start <= len(items):

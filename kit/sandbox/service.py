@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
+from typing import Any
 
 from kit.errors import APIError, KitError
 from kit.ids import check_user_id
@@ -27,6 +28,7 @@ from kit.sandbox.conversations import Conversations
 from kit.sandbox.events import EventLog
 from kit.sandbox.groups import Groups
 from kit.sandbox.key_changes import KeyChanges
+from kit.sandbox.limits import CONVERSATION_QUOTA_BYTES, body_limit, check_shape, check_text
 from kit.sandbox.messages import Messages
 from kit.sandbox.oauth import OAuthCodes
 from kit.sandbox.public_keys import PublicKeyDirectory
@@ -59,7 +61,8 @@ class Sandbox:
     """An offline X API for chat keys: users, public keys, conversations, key changes, messages.
 
     `db` is a SQLite path (``":memory:"`` by default). `rate_limit` (requests per user and
-    endpoint per 15 minutes) is off unless given.
+    endpoint per 15 minutes) is off unless given. `conversation_quota_bytes` bounds the stored
+    events of each conversation (`kit.sandbox.limits.CONVERSATION_QUOTA_BYTES` by default).
     """
 
     ROUTES = ROUTES
@@ -71,8 +74,9 @@ class Sandbox:
         rate_limit: int | None = None,
         clock: Callable[[], float] = time.time,
         max_body_bytes: int = MAX_BODY_BYTES,
+        conversation_quota_bytes: int = CONVERSATION_QUOTA_BYTES,
     ) -> None:
-        self.context = Context(Store(db), clock)
+        self.context = Context(Store(db), clock, conversation_quota_bytes)
         self.max_body_bytes = max_body_bytes
         self.rate_limit = RateLimit(rate_limit) if rate_limit else None
         self._spec = spec()
@@ -156,18 +160,25 @@ class Sandbox:
         if path == "/sandbox/users":
             if method != "POST":
                 raise APIError.of(405, f"{method} is not allowed on /sandbox/users; use POST", headers={"allow": "POST"})
-            return self._users.create(read_json_body(body, headers, required=True))
+            return self._users.create(self._read_body("createSandboxUser", body, headers, required=True))
         found = self._spec.find(method, path)
         if found is None:
             raise APIError.of(404, f"no endpoint {method} {path} in the sandbox", resource_type="endpoint", value=path)
         op, params = found
         caller = self._users.authenticate(headers)
+        for name, value in params.items():
+            check_text(value, f"path parameter {name}", limit=256, parameter=name)
+        for name, value in query:
+            check_text(name, "a query parameter name", limit=256, parameter="query")
+            check_text(value, f"query parameter {name}", parameter=name)
         op.validate_path(params)
         parsed_query = op.validate_query(query)
         parsed_body = None
         if op.body_validator is not None:
-            parsed_body = read_json_body(body, headers, required=op.body_required)
+            parsed_body = self._read_body(op.operation_id, body, headers, required=op.body_required)
             op.validate_body(parsed_body)
+        elif len(body) > body_limit(op.operation_id):
+            self._read_body(op.operation_id, body, headers, required=False)
         limit_headers = self.rate_limit.check(caller, op.operation_id, self.clock()) if self.rate_limit else {}
         handler = self._handlers.get(op.operation_id)
         if handler is None:
@@ -178,3 +189,14 @@ class Sandbox:
         if limit_headers:
             reply.headers.update(limit_headers)
         return reply
+
+    @staticmethod
+    def _read_body(op_id: str, body: bytes, headers: dict[str, str], *, required: bool) -> Any:
+        """The body as JSON, refused first by its size for `op_id` (413), then by any array,
+        string or object over its bound (`kit.sandbox.limits`): all before any schema walk."""
+        limit = body_limit(op_id)
+        if len(body) > limit:
+            raise APIError.of(413, f"request body is {len(body)} bytes; {op_id} accepts at most {limit}", parameter="body")
+        parsed = read_json_body(body, headers, required=required)
+        check_shape(parsed)
+        return parsed
