@@ -53,8 +53,8 @@ def create_app(sandbox: Sandbox | None = None) -> Any:
                     return
         if scope["type"] != "http":
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        declared = headers.get("content-length", "")
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        declared = next((v for k, v in headers if k.lower() == "content-length"), "")
         chunks: list[bytes] = []
         size = 0
         too_big = declared.isdigit() and int(declared) > core.max_body_bytes

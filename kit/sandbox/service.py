@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 
 from kit.errors import APIError, KitError
-from kit.sandbox.calls import MAX_BODY_BYTES, Call, Context, RateLimit, read_json_body
+from kit.sandbox.calls import MAX_BODY_BYTES, Call, Context, RateLimit, read_headers, read_json_body
 from kit.sandbox.conversations import Conversations
 from kit.sandbox.events import EventLog
 from kit.sandbox.groups import Groups
@@ -113,11 +113,20 @@ class Sandbox:
     # ------------------------------------------------------------------ the door
 
     def handle(
-        self, method: str, path: str, query: list[tuple[str, str]], headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        headers: Mapping[str, str] | Iterable[tuple[str, str]],
+        body: bytes,
     ) -> Reply:
-        """Answer one HTTP request. Never raises; every failure is a problem reply."""
-        lowered = {k.lower(): v for k, v in headers.items()}
+        """Answer one HTTP request. Never raises; every failure is a problem reply.
+
+        `headers` is a mapping or, as the doors pass them, every (name, value) pair as sent,
+        so a header sent twice is seen."""
+        lowered: dict[str, str] = {}
         try:
+            lowered = read_headers(headers)
             return self._dispatch(method.upper(), path, query, lowered, body)
         except APIError as err:
             return hide_token(problem_reply(err), lowered)
