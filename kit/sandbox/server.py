@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from kit.errors import APIError
+from kit.sandbox.operator import new_operator_token, token_file_for, write_token_file
 from kit.sandbox.reply import problem_reply
 from kit.sandbox.service import Sandbox
 
@@ -103,7 +104,10 @@ class _NoQuery(logging.Filter):
 
 
 def serve(*, host: str = "127.0.0.1", port: int = 8000, db: str | None = None, rate_limit: int | None = None) -> None:
-    """Run the sandbox under uvicorn until interrupted."""
+    """Run the sandbox under uvicorn until interrupted.
+
+    A fresh operator token is made at every start: printed once in the start-up line and, with a
+    database file, written beside it owner-only (``room.sqlite.operator-token``, mode 0600)."""
     import sys
 
     # This process is the server's own, so it may skip what it never uses: jsonschema imports the
@@ -114,8 +118,15 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, db: str | None = None, r
         sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     import uvicorn
 
-    sandbox = Sandbox(db=db or ":memory:", rate_limit=rate_limit)
+    operator_token = new_operator_token()
+    sandbox = Sandbox(db=db or ":memory:", rate_limit=rate_limit, operator_token=operator_token)
+    token_file = token_file_for(db or ":memory:")
+    if token_file is not None:
+        write_token_file(token_file, operator_token)
     logging.getLogger("uvicorn.access").addFilter(_NoQuery())
     where = f"SQLite file {db}" if db else "memory (lost when the server stops)"
-    print(json.dumps({"sandbox": f"http://{host}:{port}", "state": where}), flush=True)
+    banner = {"sandbox": f"http://{host}:{port}", "state": where, "operator_token": operator_token}
+    if token_file is not None:
+        banner["operator_token_file"] = str(token_file)
+    print(json.dumps(banner), flush=True)
     uvicorn.run(create_app(sandbox), host=host, port=port, log_level="info", access_log=True)

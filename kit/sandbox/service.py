@@ -26,9 +26,11 @@ from kit.sandbox.events import EventLog
 from kit.sandbox.groups import Groups
 from kit.sandbox.key_changes import KeyChanges
 from kit.sandbox.messages import Messages
-from kit.sandbox.oauth import OAuthCodes
+from kit.sandbox.oauth import OAuth
+from kit.sandbox.oauth_clients import OAuthClients
+from kit.sandbox.operator import OPERATOR_PREFIX, Operator, OperatorCall
 from kit.sandbox.public_keys import PublicKeyDirectory
-from kit.sandbox.reply import Reply, hide_token, problem_reply
+from kit.sandbox.reply import Reply, hide_token, json_reply, problem_reply
 from kit.sandbox.schema import spec
 from kit.sandbox.store import Store
 from kit.sandbox.users import Users
@@ -38,7 +40,8 @@ __all__ = ["MAX_BODY_BYTES", "ROUTES", "Reply", "Sandbox"]
 log = logging.getLogger("kit.sandbox")
 
 #: The routing table: each X API operation the sandbox implements, and the (resource, method)
-#: that answers it. The sandbox-only routes (OAuth, POST /sandbox/users) are in `Sandbox._dispatch`.
+#: that answers it. The sandbox-only routes (OAuth, POST /sandbox/users, the operator's
+#: `/sandbox/operator/...` in `operator.OPERATOR_ROUTES`) are in `Sandbox._dispatch`.
 ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType({
     "addUserPublicKey": ("public_keys", "add"),
     "getUsersPublicKey": ("public_keys", "get_one"),
@@ -57,7 +60,8 @@ class Sandbox:
     """An offline X API for chat keys: users, public keys, conversations, key changes, messages.
 
     `db` is a SQLite path (``":memory:"`` by default). `rate_limit` (requests per user and
-    endpoint per 15 minutes) is off unless given.
+    endpoint per 15 minutes) is off unless given. `operator_token` unlocks the operator's
+    endpoints (`/sandbox/operator/...`); without one they all answer 403.
     """
 
     ROUTES = ROUTES
@@ -69,13 +73,16 @@ class Sandbox:
         rate_limit: int | None = None,
         clock: Callable[[], float] = time.time,
         max_body_bytes: int = MAX_BODY_BYTES,
+        operator_token: str | None = None,
     ) -> None:
         self.context = Context(Store(db), clock)
         self.max_body_bytes = max_body_bytes
         self.rate_limit = RateLimit(rate_limit) if rate_limit else None
         self._spec = spec()
-        self._oauth = OAuthCodes()
         users = Users(self.context)
+        self.oauth_clients = OAuthClients()
+        self._oauth = OAuth(users, self.oauth_clients)
+        self._operator = Operator(operator_token, {"revoke_user": self._op_revoke, "register_client": self._op_register_client})
         public_keys = PublicKeyDirectory(self.context, users)
         conversations = Conversations(self.context, users)
         events = EventLog(self.context, conversations)
@@ -106,9 +113,30 @@ class Sandbox:
     def __repr__(self) -> str:
         return f"Sandbox(db={self.store.path!r})"
 
-    def revoke(self, user_id: str) -> None:
-        """Revoke a user's access token (the sandbox's admin side; not an HTTP endpoint)."""
-        self._users.revoke(user_id)
+    def revoke(self, user_id: str) -> bool:
+        """Revoke a user for good: every token of theirs stops working, their outstanding OAuth
+        codes are deleted, and no new code or token is issued to them. False if no such user.
+        Over HTTP: `POST /sandbox/operator/users/{id}/revoke` with the operator token."""
+        found = self._users.revoke(user_id)  # first: an authorize after this fails to authenticate
+        self._oauth.forget_user(user_id)
+        return found
+
+    def register_client(self, client_id: str, redirect_uris: list[str]) -> dict[str, object]:
+        """Register an OAuth client with its exact redirect URIs (replacing its old ones).
+        Over HTTP: `POST /sandbox/operator/clients` with the operator token."""
+        return self.oauth_clients.register(client_id, redirect_uris)
+
+    def _op_revoke(self, call: OperatorCall) -> Reply:
+        user_id = call.params["id"]
+        if not self.revoke(user_id):
+            raise APIError.of(404, f"no user {user_id} in this sandbox", resource_type="user", value=user_id)
+        return json_reply(200, {"data": {"id": user_id, "revoked": True}})
+
+    def _op_register_client(self, call: OperatorCall) -> Reply:
+        body = read_json_body(call.body, call.headers, required=True)
+        if not isinstance(body, dict):
+            raise APIError.of(400, "the body must be {\"client_id\": ..., \"redirect_uris\": [...]}", parameter="body")
+        return json_reply(201, {"data": self.register_client(body.get("client_id"), body.get("redirect_uris"))})
 
     # ------------------------------------------------------------------ the door
 
@@ -139,12 +167,12 @@ class Sandbox:
     def _dispatch(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str], body: bytes) -> Reply:
         if len(body) > self.max_body_bytes:
             raise APIError.of(413, f"request body is {len(body)} bytes; the sandbox accepts at most {self.max_body_bytes}")
+        if path.startswith(OPERATOR_PREFIX):
+            return self._operator.handle(method, path, headers, body)
         if path == "/sandbox/oauth2/authorize" and method == "GET":
-            status, head, payload = self._oauth.authorize(self._users.authenticate(headers), query, self.clock())
-            return Reply(status, head, payload)
+            return self._oauth.authorize(self._users.authenticate(headers), query, self.clock())
         if path == "/2/oauth2/token" and method == "POST":
-            user_id, scope = self._oauth.token(body, self.clock())
-            return Reply(200, {"content-type": "application/json"}, OAuthCodes.token_reply(self._users.issue_token(user_id), scope))
+            return self._oauth.token(headers, body, self.clock())
         if path == "/sandbox/users":
             if method != "POST":
                 raise APIError.of(405, f"{method} is not allowed on /sandbox/users; use POST", headers={"allow": "POST"})
