@@ -31,6 +31,7 @@ __all__ = [
     "Operator",
     "OperatorCall",
     "new_operator_token",
+    "operator_template",
     "token_file_for",
     "write_token_file",
 ]
@@ -54,6 +55,15 @@ def _compile(template: str) -> re.Pattern[str]:
 
 
 _COMPILED = tuple((method, _compile(template), template, action) for method, template, action in OPERATOR_ROUTES)
+
+
+def operator_template(method: str, path: str) -> str:
+    """The operator route `path` matches, as a template (for logs), or the prefix and ``{unmatched}``."""
+    rest = path[len(OPERATOR_PREFIX) :]
+    for _, regex, template, _ in _COMPILED:
+        if regex.fullmatch(rest):
+            return OPERATOR_PREFIX + template
+    return OPERATOR_PREFIX + "{unmatched}"
 
 
 class OperatorCall:

@@ -16,11 +16,11 @@ bare echo route on the same server; with one worker, 0.85x (`make bench`, loopba
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 from urllib.parse import parse_qsl
 
 from kit.errors import APIError
+from kit.sandbox.logs import install as install_log_filters
 from kit.sandbox.operator import new_operator_token, token_file_for, write_token_file
 from kit.sandbox.reply import problem_reply
 from kit.sandbox.service import Sandbox
@@ -92,17 +92,6 @@ def create_app(sandbox: Sandbox | None = None) -> Any:
     return app
 
 
-class _NoQuery(logging.Filter):
-    """Access logs show the method and path only: never a query string or header."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and len(record.args) >= 3:
-            args = list(record.args)
-            args[2] = str(args[2]).split("?", 1)[0]
-            record.args = tuple(args)
-        return True
-
-
 def serve(*, host: str = "127.0.0.1", port: int = 8000, db: str | None = None, rate_limit: int | None = None) -> None:
     """Run the sandbox under uvicorn until interrupted.
 
@@ -123,10 +112,11 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, db: str | None = None, r
     token_file = token_file_for(db or ":memory:")
     if token_file is not None:
         write_token_file(token_file, operator_token)
-    logging.getLogger("uvicorn.access").addFilter(_NoQuery())
     where = f"SQLite file {db}" if db else "memory (lost when the server stops)"
     banner = {"sandbox": f"http://{host}:{port}", "state": where, "operator_token": operator_token}
     if token_file is not None:
         banner["operator_token_file"] = str(token_file)
+    config = uvicorn.Config(create_app(sandbox), host=host, port=port, log_level="info", access_log=True)
+    install_log_filters(sandbox.route_template)  # after Config: it sets up uvicorn's logging
     print(json.dumps(banner), flush=True)
-    uvicorn.run(create_app(sandbox), host=host, port=port, log_level="info", access_log=True)
+    uvicorn.Server(config).run()

@@ -28,14 +28,14 @@ from kit.sandbox.key_changes import KeyChanges
 from kit.sandbox.messages import Messages
 from kit.sandbox.oauth import OAuth
 from kit.sandbox.oauth_clients import OAuthClients
-from kit.sandbox.operator import OPERATOR_PREFIX, Operator, OperatorCall
+from kit.sandbox.operator import OPERATOR_PREFIX, Operator, OperatorCall, operator_template
 from kit.sandbox.public_keys import PublicKeyDirectory
 from kit.sandbox.reply import Reply, hide_token, json_reply, problem_reply
 from kit.sandbox.schema import spec
 from kit.sandbox.store import Store
 from kit.sandbox.users import Users
 
-__all__ = ["MAX_BODY_BYTES", "ROUTES", "Reply", "Sandbox"]
+__all__ = ["MAX_BODY_BYTES", "ROUTES", "SANDBOX_PATHS", "Reply", "Sandbox"]
 
 log = logging.getLogger("kit.sandbox")
 
@@ -54,6 +54,10 @@ ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType({
     "getChatConversationEvents": ("events", "list_events"),
     "sendChatMessage": ("messages", "send"),
 })  # fmt: skip
+
+
+#: The sandbox-only paths with no parameter (logged as they are).
+SANDBOX_PATHS = frozenset({"/sandbox/users", "/sandbox/oauth2/authorize", "/2/oauth2/token"})
 
 
 class Sandbox:
@@ -138,6 +142,16 @@ class Sandbox:
             raise APIError.of(400, "the body must be {\"client_id\": ..., \"redirect_uris\": [...]}", parameter="body")
         return json_reply(201, {"data": self.register_client(body.get("client_id"), body.get("redirect_uris"))})
 
+    def route_template(self, method: str, path: str) -> str:
+        """The route `path` matches, as a template (``/2/chat/conversations/{id}/events``), for
+        logs: never the path as sent, which may hold anything (a token pasted as an id)."""
+        if path in SANDBOX_PATHS:
+            return path
+        if path.startswith(OPERATOR_PREFIX):
+            return operator_template(method, path)
+        template = next((op.template for op in self._spec.operations if op.pattern.match(path)), None)
+        return template if template is not None else "{unmatched path}"
+
     # ------------------------------------------------------------------ the door
 
     def handle(
@@ -161,7 +175,7 @@ class Sandbox:
         except KitError as err:  # input the rules did not catch earlier: still the client's, a 400
             return hide_token(problem_reply(APIError.of(400, str(err))), lowered)
         except Exception:  # a bug in the sandbox: log it (no request data), answer without a trace
-            log.exception("sandbox error on %s %s", method, path.split("?")[0])
+            log.exception("sandbox error on %s %s", method, self.route_template(method, path))
             return problem_reply(APIError.of(500, "the sandbox hit an internal error; the request was not stored"))
 
     def _dispatch(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str], body: bytes) -> Reply:
