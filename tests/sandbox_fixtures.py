@@ -165,11 +165,15 @@ def free_port() -> int:
 @dataclass
 class ServedSandbox:
     """`python -m kit sandbox` in a subprocess on a free 127.0.0.1 port, its stdout and stderr
-    appended to `log`. `db` is passed as `--db` (a path or a SQLite URI), `rate_limit` as `--rate-limit`."""
+    appended to `log`. `db` is passed as `--db` (a path or a SQLite URI), `rate_limit` as `--rate-limit`;
+    without one the server runs with `--no-rate-limit` (tests make many users from one address), and
+    `rate_limit="room"` starts it exactly as the README says (the room's default limits). `extra` are
+    more arguments."""
 
     db: Path | str | None
     log: Path
-    rate_limit: int | None = None
+    rate_limit: int | str | None = None
+    extra: tuple[str, ...] = ()
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
 
@@ -199,8 +203,11 @@ class ServedSandbox:
         args = [sys.executable, "-m", "kit", "sandbox", "--host", "127.0.0.1", "--port", str(self.port)]
         if self.db is not None:
             args += ["--db", str(self.db)]
-        if self.rate_limit is not None:
+        if self.rate_limit is None:
+            args += ["--no-rate-limit"]
+        elif self.rate_limit != "room":
             args += ["--rate-limit", str(self.rate_limit)]
+        args += list(self.extra)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("X_API_BASE_URL", None)
         env.pop("X_API_USER_TOKEN", None)
@@ -245,10 +252,15 @@ class ServedSandbox:
 
 @contextmanager
 def served_sandbox(
-    log: Path, *, db: Path | str | None = None, rate_limit: int | None = None, timeout: float = 30.0
+    log: Path,
+    *,
+    db: Path | str | None = None,
+    rate_limit: int | str | None = None,
+    extra: tuple[str, ...] = (),
+    timeout: float = 30.0,
 ) -> Iterator[ServedSandbox]:
     """A started `ServedSandbox`, stopped on exit."""
-    server = ServedSandbox(db=db, log=log, rate_limit=rate_limit).start(timeout=timeout)
+    server = ServedSandbox(db=db, log=log, rate_limit=rate_limit, extra=extra).start(timeout=timeout)
     try:
         yield server
     finally:

@@ -64,7 +64,8 @@ class Sandbox:
     """An offline X API for chat keys: users, public keys, conversations, key changes, messages.
 
     `db` is a SQLite path (``":memory:"`` by default). `rate_limit` (requests per user and
-    endpoint per 15 minutes) is off unless given. `operator_token` unlocks the operator's
+    endpoint per 15 minutes) is off unless given, as is `user_creation_limit` (users
+    `POST /sandbox/users` creates per client address per 15 minutes). `operator_token` unlocks the operator's
     endpoints (`/sandbox/operator/...`); without one they all answer 403.
     """
 
@@ -78,10 +79,12 @@ class Sandbox:
         clock: Callable[[], float] = time.time,
         max_body_bytes: int = MAX_BODY_BYTES,
         operator_token: str | None = None,
+        user_creation_limit: int | None = None,
     ) -> None:
         self.context = Context(Store(db), clock)
         self.max_body_bytes = max_body_bytes
         self.rate_limit = RateLimit(rate_limit) if rate_limit else None
+        self.user_creation_limit = RateLimit(user_creation_limit) if user_creation_limit else None
         self._spec = spec()
         users = Users(self.context)
         self.oauth_clients = OAuthClients()
@@ -161,15 +164,18 @@ class Sandbox:
         query: list[tuple[str, str]],
         headers: Mapping[str, str] | Iterable[tuple[str, str]],
         body: bytes,
+        *,
+        client: str | None = None,
     ) -> Reply:
         """Answer one HTTP request. Never raises; every failure is a problem reply.
 
         `headers` is a mapping or, as the doors pass them, every (name, value) pair as sent,
-        so a header sent twice is seen."""
+        so a header sent twice is seen. `client` is the caller's address (the HTTP door's), for
+        the limit on creating users."""
         lowered: dict[str, str] = {}
         try:
             lowered = read_headers(headers)
-            return self._dispatch(method.upper(), path, query, lowered, body)
+            return self._dispatch(method.upper(), path, query, lowered, body, client or "in-process")
         except APIError as err:
             return hide_token(problem_reply(err), lowered)
         except KitError as err:  # input the rules did not catch earlier: still the client's, a 400
@@ -178,19 +184,26 @@ class Sandbox:
             log.exception("sandbox error on %s %s", method, self.route_template(method, path))
             return problem_reply(APIError.of(500, "the sandbox hit an internal error; the request was not stored"))
 
-    def _dispatch(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str], body: bytes) -> Reply:
+    def _limit(self, limit: RateLimit | None, who: str, what: str) -> dict[str, str]:
+        return limit.check(who, what, self.clock()) if limit is not None else {}
+
+    def _dispatch(
+        self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str], body: bytes, client: str
+    ) -> Reply:
         if len(body) > self.max_body_bytes:
             raise APIError.of(413, f"request body is {len(body)} bytes; the sandbox accepts at most {self.max_body_bytes}")
         if path.startswith(OPERATOR_PREFIX):
             return self._operator.handle(method, path, headers, body)
         if path == "/sandbox/oauth2/authorize" and method == "GET":
-            return self._oauth.authorize(self._users.authenticate(headers), query, self.clock())
+            user = self._users.authenticate(headers)
+            return self._with(self._limit(self.rate_limit, user, "oauthAuthorize"), self._oauth.authorize(user, query, self.clock()))
         if path == "/2/oauth2/token" and method == "POST":
-            return self._oauth.token(headers, body, self.clock())
+            return self._with(self._limit(self.rate_limit, client, "oauthToken"), self._oauth.token(headers, body, self.clock()))
         if path == "/sandbox/users":
             if method != "POST":
                 raise APIError.of(405, f"{method} is not allowed on /sandbox/users; use POST", headers={"allow": "POST"})
-            return self._users.create(read_json_body(body, headers, required=True))
+            limit_headers = self._limit(self.user_creation_limit, client, "createSandboxUser")
+            return self._with(limit_headers, self._users.create(read_json_body(body, headers, required=True)))
         found = self._spec.find(method, path)
         if found is None:
             raise APIError.of(404, f"no endpoint {method} {path} in the sandbox", resource_type="endpoint", value=path)
@@ -208,7 +221,9 @@ class Sandbox:
             raise APIError.of(
                 404, f"{op.operation_id} is in the X API but not in the sandbox", resource_type="endpoint", value=path
             )
-        reply: Reply = handler(Call(op.operation_id, params, parsed_query, parsed_body, body, caller))
-        if limit_headers:
-            reply.headers.update(limit_headers)
+        return self._with(limit_headers, handler(Call(op.operation_id, params, parsed_query, parsed_body, body, caller)))
+
+    @staticmethod
+    def _with(limit_headers: dict[str, str], reply: Reply) -> Reply:
+        reply.headers.update(limit_headers)
         return reply
