@@ -147,5 +147,7 @@ def signature_version_number(version: object) -> int | None:
 def check_signature_version(version: str, what: str, *, minimum: int = MIN_SIGNATURE_VERSION) -> None:
     """Refuse a `signature_version` that is not canonical decimal or is below `minimum`; `what` names the event."""
     number = signature_version_number(version)
-    if number is None or number < minimum:
-        raise SignatureError(f"{what} signature_version {version!r} is not accepted (canonical decimal, minimum {minimum})")
+    if number is None:
+        raise SignatureError(f"{what} signature_version {version!r} is not accepted (not canonical decimal, as the SDK writes it)")
+    if number < minimum:
+        raise SignatureError(f"{what} signature_version {version!r} is not accepted (minimum {minimum})")

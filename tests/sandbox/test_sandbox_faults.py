@@ -174,7 +174,7 @@ def hostile_text(valid: bytes) -> st.SearchStrategy[Any]:
         ),
         st.text(max_size=64),
         st.sampled_from([None, 0, -1, 2**63, 1.5, True, [], {}, [good], {"b64": good}]),
-    ).filter(lambda v: v != good)
+    ).filter(lambda v: not isinstance(v, str) or v.rstrip("=") != good.rstrip("="))  # unpadded: the same bytes, valid
 
 
 def _assert_refused(d: Doors, reply: Any) -> None:
