@@ -30,10 +30,10 @@ SUPPORTED_SIGNATURE_VERSIONS = range(_sig.MIN_SIGNATURE_VERSION, int(_sig.SIGNAT
 
 
 def is_supported_signature_version(text: str) -> bool:
-    """Whether `text` names a supported signature version: ASCII digits only and at most 9 of
-    them, so safe to pass to int() (no Unicode digits, no 4,300-digit strings that int()
-    refuses), and in `SUPPORTED_SIGNATURE_VERSIONS`."""
-    return 0 < len(text) <= 9 and text.isascii() and text.isdigit() and int(text) in SUPPORTED_SIGNATURE_VERSIONS
+    """Whether `text` names a supported signature version, written as the SDK writes one
+    (`kit.signature.signature_version_number`: canonical ASCII decimal) and in `SUPPORTED_SIGNATURE_VERSIONS`."""
+    number = _sig.signature_version_number(text)
+    return number is not None and number in SUPPORTED_SIGNATURE_VERSIONS
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,15 @@ CREATE TABLE IF NOT EXISTS users (
     token_digest TEXT UNIQUE,
     revoked INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS tokens (
+    digest TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    kind TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens (user_id);
 CREATE TABLE IF NOT EXISTS public_keys (
     user_id TEXT NOT NULL REFERENCES users(id),
     version TEXT NOT NULL,
