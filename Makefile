@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: lab app test test-unit test-notebooks bench notebooks chromium clean
+.PHONY: lab app student test test-unit test-notebooks bench notebooks chromium clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "xchat-kit needs Python 3.11 or newer"'
@@ -45,6 +45,10 @@ test-unit: $(VENV)/.deps
 
 test-notebooks: $(VENV)/.deps
 	$(PY) -m pytest $(NBVAL) notebooks
+
+# The student copy of the lessons: solutions cut to blanks, folded below (student/, not committed).
+student: $(VENV)/.deps
+	$(PY) tools/student.py
 
 # Re-run every notebook in the pinned environment and store its outputs (see tools/run_notebooks.py).
 notebooks: $(VENV)/.deps

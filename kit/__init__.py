@@ -30,6 +30,7 @@ from kit.errors import (
     RateLimited,
     ServiceUnavailable,
     SignatureError,
+    TrustError,
     Unauthorized,
     WireFormatError,
 )
@@ -38,6 +39,7 @@ from kit.keyring import Adoption, Keyring
 from kit.keys import Identity, PublicKeys, fingerprint
 from kit.message import Message, PreparedMessage, prepare_message, read_message
 from kit.protocol import KeyChange, KeyInit, prepare_key_init, read_key_change
+from kit.trust import Trust, TrustStore, comparison_code
 
 __version__ = "0.1.0"
 
@@ -78,8 +80,12 @@ __all__ = [
     "RateLimited",
     "ServiceUnavailable",
     "SignatureError",
+    "Trust",
+    "TrustError",
+    "TrustStore",
     "Unauthorized",
     "WireFormatError",
+    "comparison_code",
     "connect",
     "explain",
     "fingerprint",
@@ -93,7 +99,10 @@ __all__ = [
 
 
 # Submodules for notebooks, reachable as kit.ui / kit.tables after a plain `import kit`.
-_SUBMODULES = {"client", "sandbox", "tables", "ui", "wrap", "thrift", "signature", "keys", "ids", "vault", "inspector"}
+_SUBMODULES = {
+    "client", "sandbox", "tables", "ui", "wrap", "thrift", "signature", "keys", "ids", "vault", "points", "encoding",
+    "lesson", "trust", "inspector",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -7,6 +7,8 @@ One tree for the whole kit, shared by the client and the sandbox::
     ├── SignatureError            a signature (action, message or key binding) that does not verify
     ├── DecryptionError           a wrapped key or message that does not open with the key given
     ├── KeyNotFoundError          no key for this user, key version or conversation key version
+    ├── TrustError                keys that differ from the ones you pinned or verified, a wrong
+    │                             comparison code, or a trust store file that is damaged
     └── APIError                  an HTTP answer that is an RFC 7807 problem (carries .problem)
         ├── InvalidRequest        400
         ├── Unauthorized          401
@@ -40,6 +42,7 @@ __all__ = [
     "RateLimited",
     "ServiceUnavailable",
     "SignatureError",
+    "TrustError",
     "Unauthorized",
     "WireFormatError",
 ]
@@ -65,6 +68,24 @@ class DecryptionError(KitError):
 
 class KeyNotFoundError(KitError, LookupError):
     """No entry for this user and key version, or no key for this conversation key version."""
+
+
+class TrustError(KitError):
+    """Keys that are not the ones you pinned or verified (nothing was adopted), a wrong comparison code,
+    or a trust store file that is damaged; `.user_id`, `.fingerprint` (seen) and `.pinned_fingerprint` say whose."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        user_id: str | None = None,
+        fingerprint: str | None = None,
+        pinned_fingerprint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.user_id = user_id
+        self.fingerprint = fingerprint
+        self.pinned_fingerprint = pinned_fingerprint
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from kit.errors import DecryptionError, WireFormatError
 from kit.ids import ConversationId, check_version
 from kit.keys import Identity, PublicKeys
 from kit.protocol import MAX_EVENT_CHARS, find_signing_key
+from kit.trust import TrustStore
 from kit.thrift import EventSignature, MessageCreateEvent, encode_text, read_message_event, read_text
 
 __all__ = ["Message", "PreparedMessage", "open_text", "prepare_message", "read_message", "seal_text"]
@@ -130,11 +131,13 @@ def read_message(
     *,
     conversation_key: bytes | dict[str, bytes],
     signing_keys: Iterable[PublicKeys],
+    trust: TrustStore | None = None,
 ) -> Message:
     """Verify and decrypt a message `MessageEvent` (as served in `data[].encoded_event`).
 
     `conversation_key` is the key, or a map from conversation key version to key.
-    The signature is checked before anything is decrypted.
+    The signature is checked before anything is decrypted. With `trust` (a `kit.TrustStore`),
+    a signer whose keys differ from the pinned or verified ones raises `TrustError`; a new one is pinned.
     """
     raw = event_b64 if isinstance(event_b64, (bytes, bytearray)) else from_b64(event_b64, what="message event", max_len=MAX_EVENT_CHARS)
     event = read_message_event(bytes(raw), what="message event")
@@ -171,6 +174,8 @@ def read_message(
         ),
         what=f"signature of message {event.message_id} by user {event.sender_id}",
     )
+    if trust is not None:
+        trust.require(signer, what=f"message {event.message_id} from user {event.sender_id}")
     return Message(
         text=open_text(mce.contents, key),
         sender_id=event.sender_id,

@@ -14,7 +14,7 @@ import os
 import uuid
 from binascii import b2a_base64 as _b2a
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kit import signature as _sig
@@ -22,6 +22,7 @@ from kit.encoding import b64, from_b64
 from kit.errors import KeyNotFoundError, SignatureError, WireFormatError
 from kit.ids import ConversationId, check_version, new_version, version_key
 from kit.keys import Identity, PublicKeys
+from kit.trust import TrustStore
 from kit.thrift import EventSignature, KeyChangeDetail, MessageEvent, ParticipantKey, read_message_event
 from kit.wrap import wrap_all
 
@@ -65,7 +66,7 @@ class KeyInit:
 
 @dataclass(frozen=True)
 class KeyChange:
-    """A key change read and verified by a recipient."""
+    """A key change read and verified by a recipient; `signer` is the public keys its signature verified with."""
 
     conversation_key: bytes
     conversation_key_version: str
@@ -74,6 +75,7 @@ class KeyChange:
     message_id: str
     sequence_id: str
     created_at_msec: str
+    signer: PublicKeys | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         return (
@@ -225,13 +227,21 @@ def find_signing_key(signing_keys: Iterable[PublicKeys], user_id: str, public_ke
 
 
 def read_key_change(
-    event_b64: str | bytes, *, recipient: Identity, signing_keys: Iterable[PublicKeys]
+    event_b64: str | bytes,
+    *,
+    recipient: Identity,
+    signing_keys: Iterable[PublicKeys],
+    trust: TrustStore | None = None,
 ) -> KeyChange:
     """Read a key-change `MessageEvent` as `recipient`: unwrap my key, verify the action signature.
 
     Raises `WireFormatError` for bytes that are not a key-change event, `KeyNotFoundError`
     when there is no entry for my user id and key version, `DecryptionError` when my entry
     does not open, and `SignatureError` when the sender's signature does not verify.
+
+    A verified signature proves which keys signed, not whose they are. With `trust` (a
+    `kit.TrustStore`), keys that differ from the sender's pinned or verified keys raise
+    `TrustError`; a sender seen for the first time is pinned (trust on first use).
     """
     raw = event_b64 if isinstance(event_b64, (bytes, bytearray)) else from_b64(event_b64, what="key-change event", max_len=MAX_EVENT_CHARS)
     event = read_message_event(bytes(raw), what="key-change event")
@@ -270,6 +280,8 @@ def read_key_change(
         payload,
         what=f"action signature of key change {event.message_id} by user {event.sender_id}",
     )
+    if trust is not None:
+        trust.require(signer, what=f"key change {event.message_id} from user {event.sender_id}")
     return KeyChange(
         conversation_key=key,
         conversation_key_version=detail.conversation_key_version,
@@ -278,4 +290,5 @@ def read_key_change(
         message_id=event.message_id,
         sequence_id=event.sequence_id,
         created_at_msec=event.created_at_msec,
+        signer=signer,
     )

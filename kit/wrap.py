@@ -121,6 +121,10 @@ def unwrap(private_key: ec.EllipticCurvePrivateKey, wrapped: bytes) -> bytes:
             f"wrapped conversation key must be {WRAPPED_KEY_SIZE} bytes (65 point + 32 ciphertext + 16 tag), got {len(wrapped)}"
         )
     eph_point = bytes(wrapped[:_POINT])
+    if eph_point[0] != 4:
+        raise WireFormatError(
+            f"ephemeral key in the wrapped conversation key must start with 04 (the uncompressed SEC1 prefix), got {eph_point[0]:02x}"
+        )
     try:  # what load_public_key does for 65 bytes, without its checks for other shapes
         eph = _from_point(_CURVE, eph_point)
     except ValueError:

@@ -232,6 +232,21 @@ def test_app_in_jupyterlab(page: Page, base_url: str) -> None:
     expect(shows).to_have_count(2)
     expect(shows.nth(0)).to_have_text(re.compile(r"^signature verified; conversation key version \d+ unwrapped$"))
     expect(shows.nth(1)).to_have_text("hello from xchat-kit")
+    expect(app.locator(".xk-inbox:visible .xk-trust-pinned")).to_have_count(2)  # bob pinned alice at first sight
+
+    # 5 · trust: alice's screen and bob's show the same code; bob types the code alice reads out, and Verify.
+    _tab(app, "5 · trust")
+    screens = app.locator(".xk-trust:visible")
+    expect(screens).to_have_count(2)
+    alice_code = screens.nth(0).locator(".xk-code").inner_text().strip()
+    assert re.fullmatch(r"(\d{5} ){11}\d{5}", alice_code), alice_code
+    bobs = screens.nth(1)
+    expect(bobs.locator(".xk-code")).to_have_text(alice_code)
+    expect(bobs.locator(".xk-trust-state")).to_have_text("pinned")
+    bobs.locator(".widget-text input").fill(alice_code)
+    _button(bobs, "Verify").click()
+    expect(bobs.locator(".xk-ok")).to_have_text(f"verified: the codes match; the keys of user {ALICE_ID} are verified")
+    expect(bobs.locator(".xk-trust-state")).to_have_text("verified")
     assert SCREENSHOT.stat().st_size > 10_000
 
 

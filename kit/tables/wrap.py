@@ -19,7 +19,7 @@ def wrapped_key_map(wrapped: bytes | str) -> ByteMap:
     if len(raw) != WRAPPED_KEY_SIZE:
         raise ValueError(f"a wrapped conversation key is {WRAPPED_KEY_SIZE} bytes, got {len(raw)}")
     parts = [
-        (1, "04: uncompressed point"),
+        (1, "04: uncompressed-point prefix"),
         (32, "ephemeral public key X"),
         (32, "ephemeral public key Y"),
         (32, "ciphertext (AES-128-GCM of the conversation key)"),

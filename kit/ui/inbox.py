@@ -8,12 +8,13 @@ from typing import Any
 import ipywidgets as widgets
 
 from kit.encoding import from_b64
-from kit.errors import KitError
+from kit.errors import KitError, TrustError
 from kit.keys import Identity, PublicKeys
 from kit.message import read_message
 from kit.protocol import read_key_change
 from kit.thrift import read_message_event
-from kit.ui.parts import ERROR_COLOR, OK_COLOR, problem_text, status_line
+from kit.trust import TrustStore
+from kit.ui.parts import ERROR_COLOR, OK_COLOR, problem_text, status_line, trust_badge
 
 __all__ = ["Inbox"]
 
@@ -21,13 +22,16 @@ __all__ = ["Inbox"]
 class Inbox(widgets.VBox):
     """The recipient's side: fetch every conversation's events, verify key changes, decrypt messages.
 
-    Widgets: `fetch`, `status`, `table`. Model: `rows`, one dict per event
-    (`conversation`, `sequence_id`, `kind`, `sender`, `shows`, `ok`).
+    Every signer is checked against `trust` (a `kit.TrustStore`; a new one by default, which pins each
+    signer at first sight): keys that changed since are refused. Widgets: `fetch`, `status`, `table`.
+    Model: `rows`, one dict per event (`conversation`, `sequence_id`, `kind`, `sender`, `shows`, `ok`,
+    `trust`: the signer's trust state, "pinned", "verified", "changed" or "" when unknown).
     """
 
-    def __init__(self, client: Any, identity: Identity) -> None:
+    def __init__(self, client: Any, identity: Identity, *, trust: TrustStore | None = None) -> None:
         self.client = client
         self.identity = identity
+        self.trust = trust if trust is not None else TrustStore()
         self.rows: list[dict[str, Any]] = []
         self.fetch = widgets.Button(
             description="Fetch", button_style="primary", tooltip="GET the events of my conversations"
@@ -73,28 +77,35 @@ class Inbox(widgets.VBox):
         for encoded in key_changes:
             row = _envelope(conversation, "key change", encoded)
             try:
-                change = read_key_change(encoded, recipient=self.identity, signing_keys=keys_of(row["sender"]))
+                change = read_key_change(
+                    encoded, recipient=self.identity, signing_keys=keys_of(row["sender"]), trust=self.trust
+                )
             except KitError as exc:
-                row.update(shows=problem_text(exc), ok=False)
+                row.update(shows=problem_text(exc), ok=False, trust="changed" if isinstance(exc, TrustError) else "")
             else:
                 conversation_keys[change.conversation_key_version] = change.conversation_key
                 row.update(
                     shows=f"signature verified; conversation key version {change.conversation_key_version} unwrapped",
                     ok=True,
+                    trust=self._state(keys_of(row["sender"]), row),
                 )
             rows.append(row)
         for encoded in reversed(messages):  # the API sends newest first; read them in order
             row = _envelope(conversation, "message", encoded)
             try:
                 message = read_message(
-                    encoded, conversation_key=conversation_keys, signing_keys=keys_of(row["sender"])
+                    encoded, conversation_key=conversation_keys, signing_keys=keys_of(row["sender"]), trust=self.trust
                 )
             except KitError as exc:
-                row.update(shows=problem_text(exc), ok=False)
+                row.update(shows=problem_text(exc), ok=False, trust="changed" if isinstance(exc, TrustError) else "")
             else:
-                row.update(shows=message.text, ok=True)
+                row.update(shows=message.text, ok=True, trust=self._state(keys_of(row["sender"]), row))
             rows.append(row)
         return rows
+
+    def _state(self, keys: list[PublicKeys], row: dict[str, Any]) -> str:
+        signer = next((k for k in keys if k.version == row.get("key_version")), None)
+        return "" if signer is None else self.trust.check(signer).state
 
 
 def _envelope(conversation: str, kind: str, encoded: str) -> dict[str, Any]:
@@ -106,6 +117,8 @@ def _envelope(conversation: str, kind: str, encoded: str) -> dict[str, Any]:
     except KitError:
         return row
     row.update(sequence_id=event.sequence_id, sender=event.sender_id)
+    if event.signature is not None:
+        row["key_version"] = event.signature.public_key_version
     return row
 
 
@@ -114,13 +127,14 @@ def _table(rows: list[dict[str, Any]]) -> str:
         return status_line("no events yet")
     head = "".join(
         f"<th style='text-align:left;padding:2px 8px'>{h}</th>"
-        for h in ("conversation", "sequence id", "kind", "sender", "what the recipient reads")
+        for h in ("conversation", "sequence id", "kind", "sender", "signer's keys", "what the recipient reads")
     )
     body = []
     for r in rows:
         color = OK_COLOR if r.get("ok") else ERROR_COLOR
         cells = [r["conversation"], r["sequence_id"], r["kind"], r["sender"]]
         tds = "".join(f"<td style='padding:2px 8px'>{html.escape(str(c))}</td>" for c in cells)
+        tds += f"<td style='padding:2px 8px'>{trust_badge(r['trust']) if r.get('trust') else ''}</td>"
         tds += f"<td class='xk-shows' style='padding:2px 8px;color:{color}'>{html.escape(str(r.get('shows', '')))}</td>"
         body.append(f"<tr>{tds}</tr>")
     return f"<table class='xk-inbox' style='border-collapse:collapse'><tr>{head}</tr>{''.join(body)}</table>"

@@ -7,7 +7,18 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from kit.errors import APIError
 
-__all__ = ["COLORS", "ERROR_COLOR", "OK_COLOR", "WIDE", "Segment", "byte_map", "problem_text", "status_line"]
+__all__ = [
+    "COLORS",
+    "ERROR_COLOR",
+    "OK_COLOR",
+    "TRUST_COLORS",
+    "WIDE",
+    "Segment",
+    "byte_map",
+    "problem_text",
+    "status_line",
+    "trust_badge",
+]
 
 #: One colour per part of a byte layout (pale, so the hex stays readable).
 COLORS = {
@@ -22,6 +33,8 @@ COLORS = {
 #: Text colour of a success, and of a failure (status lines, flipped bytes, inbox rows).
 OK_COLOR = "#166534"
 ERROR_COLOR = "#b91c1c"
+#: Text colour of each trust state (kit.Trust.state), in the trust panel and the inbox.
+TRUST_COLORS = {"new": "#4b5563", "pinned": "#1d4ed8", "verified": OK_COLOR, "changed": ERROR_COLOR}
 #: Widget style that lets a long description show in full.
 WIDE = {"description_width": "initial"}
 
@@ -89,3 +102,13 @@ def status_line(text: str, *, ok: bool | None = None) -> str:
     color = "inherit" if ok is None else (OK_COLOR if ok else ERROR_COLOR)
     cls = "xk-info" if ok is None else ("xk-ok" if ok else "xk-error")
     return f'<span class="{cls}" style="color:{color}">{html.escape(text)}</span>'
+
+
+def trust_badge(state: str) -> str:
+    """HTML for a trust state ("new", "pinned", "verified", "changed"; anything else is shown as unknown)."""
+    color = TRUST_COLORS.get(state, "#6b7280")
+    label = state if state in TRUST_COLORS else "unknown"
+    return (
+        f'<span class="xk-trust-state xk-trust-{label}" style="color:{color};font-weight:bold">'
+        f"{html.escape(label)}</span>"
+    )

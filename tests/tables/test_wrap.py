@@ -33,7 +33,7 @@ def test_wrap_steps_table_rows(bob):
 def test_tamper_table_names_the_field_and_the_error(bob):
     wrapped = kit.wrap.wrap(DEMO_KEY, bob.public_keys.public_key)
     table = T.tamper_table(bob, wrapped, [0, 70, 100])
-    assert list(table["field"]) == ["04: uncompressed point", "ciphertext (AES-128-GCM of the conversation key)", "GCM tag"]
+    assert list(table["field"]) == ["04: uncompressed-point prefix", "ciphertext (AES-128-GCM of the conversation key)", "GCM tag"]
     assert table["unwrap"][0].startswith("WireFormatError:")
     assert table["unwrap"][1].startswith("DecryptionError:")
     assert table["unwrap"][2].startswith("DecryptionError:")

@@ -14,7 +14,7 @@ from ui_helpers import ALICE_ID, BOB_ID, assert_no_secrets, plain
 
 def test_app_runs_the_whole_flow():
     app = ui.App()
-    assert list(app.tabs.titles) == ["1 · keys", "2 · wrap", "3 · init call", "4 · recipient"]
+    assert list(app.tabs.titles) == ["1 · keys", "2 · wrap", "3 · init call", "4 · recipient", "5 · trust"]
     seeded = kit.Identity.from_seed("alice (demo only)", ALICE_ID, version="1")
     assert app.key_panel.fingerprint.value == seeded.fingerprint
     assert plain(app.key_panel.result.value) == "registered: key version 1"
@@ -37,6 +37,18 @@ def test_app_runs_the_whole_flow():
     assert all(r["ok"] for r in app.inbox.rows)
     key_change = app.inbox.rows[0]
     assert key_change["kind"] == "key change" and key_change["sender"] == ALICE_ID
+    assert [r["trust"] for r in app.inbox.rows] == ["pinned", "pinned"]  # bob pinned alice's fresh keys
+
+    app.tabs.selected_index = 4  # trust: each screen fetched its contact's keys again
+    alice_code = plain(app.alice_trust.code.value).removeprefix("comparison code")
+    assert alice_code == plain(app.bob_trust.code.value).removeprefix("comparison code")
+    assert alice_code == kit.comparison_code(fresh, app.bob)
+    assert plain(app.bob_trust.trust_state.value) == f"user {ALICE_ID}: pinned"
+    app.bob_trust.heard.value = alice_code
+    app.bob_trust.verify.click()
+    assert app.trust.check(fresh.public_keys).state == "verified"
+    app.inbox.fetch.click()
+    assert [r["trust"] for r in app.inbox.rows] == ["verified", "verified"]
     assert_no_secrets(app, seeded, fresh, app.bob, extra=(app.request_builder.init.conversation_key,))
 
 
