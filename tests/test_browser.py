@@ -273,7 +273,7 @@ def _upload_notebook(page: Page, base_url: str, name: str, source: str) -> None:
 
 
 def test_inspector_in_jupyterlab(page: Page, base_url: str) -> None:
-    from kit.inspector.samples import samples
+    from kit.inspector.sample_data import samples
 
     page.set_default_timeout(TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import kit
 from kit.inspector import troubleshoot as explain_module
-from kit.inspector.samples import load, samples
+from kit.inspector.sample_data import load, samples
 from kit.protocol import key_change_event
 
 ROOT = Path(__file__).resolve().parent.parent

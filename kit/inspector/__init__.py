@@ -11,7 +11,8 @@ a summary, field rows (offset, length, name, value, note), notes, and nested ins
 takes an error (the SDK's, the API's, the kit's) and names its cause, the fix and the notebook to read.
 
 Modules: `model` (Inspection, Field, KINDS), `decode` (text to bytes), `detect` (bytes to a kind),
-`bodies` (JSON bodies), `troubleshoot` (what errors mean: `explain`). A layer above the wire modules and below tables and ui:
+`bodies` (JSON bodies), `troubleshoot` (what errors mean: `explain`), `sample_data` (ready values:
+`samples()`, `load_sample(name)`). A layer above the wire modules and below tables and ui:
 nothing here imports pandas, ipywidgets or httpx. Input is hostile by default: every reader has the
 kit's budgets, and anything that is not understood is `unknown`, never an exception.
 """
@@ -28,10 +29,12 @@ from kit.inspector import bodies, detect
 from kit.inspector.decode import readings
 from kit.inspector.troubleshoot import Explanation, explain
 from kit.inspector.model import DESCRIPTIONS, KINDS, Field, Inspection
+from kit.inspector.sample_data import load as load_sample
+from kit.inspector.sample_data import samples
 from kit.keys import Identity, PublicKeys
 from kit.protocol import MAX_EVENT_CHARS
 
-__all__ = ["DESCRIPTIONS", "KINDS", "Explanation", "Field", "Inspection", "explain", "inspect"]
+__all__ = ["DESCRIPTIONS", "KINDS", "Explanation", "Field", "Inspection", "explain", "inspect", "load_sample", "samples"]
 
 #: The longest text or byte string inspected (the longest event the kit reads).
 MAX_INPUT = MAX_EVENT_CHARS

@@ -64,6 +64,8 @@ class Context:
     identity: Identity | None = None
     signing_keys: tuple[PublicKeys, ...] = ()
     budget: int = MAX_INNER
+    #: the user id of the key-change entry being read (None elsewhere): the identity tries only its own
+    entry_user: str | None = None
 
     def keys_for(self, version: str) -> list[bytes]:
         found = [self.conversation_keys[version]] if version in self.conversation_keys else []
@@ -183,7 +185,7 @@ def _wrapped(data: bytes, ctx: Context) -> Inspection:
         Field(97, 16, "tag", hex_pairs(data[97:], 8), "GCM tag: any changed byte makes the unwrap fail"),
     )  # fmt: skip
     notes = [] if ok else ["the ephemeral point is not on P-256: this does not unwrap (a changed byte in the first 65?)"]
-    if ctx.identity is not None:
+    if ctx.identity is not None and ctx.entry_user in (None, ctx.identity.user_id):
         try:
             ctx.identity.unwrap(data)
             notes.append(f"opens with the identity of user {ctx.identity.user_id} (key version {ctx.identity.version})")
@@ -312,8 +314,12 @@ def _key_change_detail(data: bytes, d: thrift.KeyChangeDetail, ctx: Context) -> 
     for i, p in enumerate(d.participant_keys[:MAX_PARTICIPANTS]):
         if not ctx.spend():
             break
-        sub = from_text(p.encrypted_conversation_key, ctx, hint="wrapped-conversation-key",
-                        where=f"participant [{i}] (user {p.user_id}, key version {p.public_key_version})")  # fmt: skip
+        ctx.entry_user = p.user_id
+        try:
+            sub = from_text(p.encrypted_conversation_key, ctx, hint="wrapped-conversation-key",
+                            where=f"participant [{i}] (user {p.user_id}, key version {p.public_key_version})")  # fmt: skip
+        finally:
+            ctx.entry_user = None
         inner.append(sub)
     if len(d.participant_keys) > len(inner):
         notes.append(f"{len(d.participant_keys) - len(inner)} more participants not inspected one by one")

@@ -40,7 +40,7 @@ _NB3 = "03-signing-and-describing.ipynb"
 _NB4 = "04-the-init-call.ipynb"
 _NB5 = "05-the-recipient.ipynb"
 _NB6 = "06-rotation-and-groups.ipynb"
-_NB8 = "04-the-init-call.ipynb"  # until 08-inspector exists
+_NB8 = "08-inspector.ipynb"
 
 #: (rule, pattern over the message, cause, fix, see), tried in order; the first match wins.
 RULES: tuple[tuple[str, str, str, str, str], ...] = (
@@ -190,7 +190,7 @@ RULES: tuple[tuple[str, str, str, str, str], ...] = (
     ("placeholder", r"<string>",
      "a placeholder value from the API reference's sample request",
      "build the values with kit.prepare_key_init (or the SDK's prepare_conversation_key_change)",
-     f"{_NB8} § Build the request"),
+     f"{_NB8} § The API reference's sample"),
 )
 #: Explanations by problem type, when no detail pattern matched.
 BY_TYPE: dict[str, tuple[str, str, str]] = {
@@ -251,7 +251,7 @@ def explain(error: Any) -> Explanation:
     return Explanation(
         "not an error the kit knows",
         "kit.inspect the value it was about (a body, an event, a signed text): its notes say what is odd",
-        f"{_NB8} § When it goes wrong: problems",
+        f"{_NB8} § Three errors explained",
         "unknown",
         message,
     )

@@ -10,7 +10,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from kit.inspector import Inspection, explain, inspect
-from kit.inspector.samples import samples
+from kit.inspector.sample_data import samples
 from kit.keys import Identity, PublicKeys
 from kit.ui.parts import ERROR_COLOR, byte_map, status_line
 

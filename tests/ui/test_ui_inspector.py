@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 from kit import ui
-from kit.inspector.samples import load
+from kit.inspector.sample_data import load
 from kit.ui.inspector import SANDBOX_SAMPLE
 from ui_helpers import ALICE_ID, BOB_ID, assert_no_secrets, plain
 
