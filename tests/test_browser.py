@@ -279,13 +279,16 @@ def test_inspector_in_jupyterlab(page: Page, base_url: str) -> None:
     expect.set_options(timeout=TIMEOUT_MS)
     _upload_notebook(page, base_url, "inspector.ipynb", "import kit.ui\nkit.ui.Inspector()")
     page.goto(f"{base_url}/lab/tree/inspector.ipynb")
+    # Lab may restore app.ipynb from the earlier test: wait until this notebook is the current one, kernel idle
     page.wait_for_function(
-        "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'"
+        "() => { const w = window.jupyterapp?.shell?.currentWidget; "
+        "return w?.context?.path === 'inspector.ipynb' && w?.sessionContext?.session?.kernel?.status === 'idle'; }"
     )
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-    panel = page.locator(".jp-OutputArea-output .widget-vbox").first
-    text = panel.locator(".widget-textarea textarea")
+    # the panel is the VBox around the paste area (Lab may also have restored app.ipynb in a hidden tab)
+    text = page.locator("textarea[placeholder^='paste base64']:visible")
     expect(text).to_be_visible()
+    panel = text.locator("xpath=ancestor::div[contains(@class, 'widget-vbox')][1]")
 
     # paste a public key: kind, summary, 91 coloured bytes, the field table
     text.fill(kit.Identity.from_seed("alice (demo only)", ALICE_ID, version="1").public_keys.public_key)
