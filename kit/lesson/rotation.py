@@ -32,8 +32,10 @@ def check_next_version(answer: Any, *, latest: str) -> Check:
         return fail(f"the answer should be a str of digits, got a {type(answer).__name__}")
     try:
         check_version(answer)
-    except KitError:
-        return fail(f"a key version is 1 to 30 decimal digits and nothing else, got {answer!r}")
+    except KitError as exc:
+        if "future" in str(exc):
+            return fail(f"{answer} is more than a day in the future: a key version is the time in milliseconds now")
+        return fail(f"a key version is decimal digits and nothing else (no leading zero), got {answer!r}")
     new, old = version_key(answer), version_key(latest)
     if new == old:
         return fail(f"{answer} is the latest version itself: a rotation needs a strictly newer one")
