@@ -97,7 +97,12 @@
 
   async function showEvents() {
     const target = document.getElementById("server-sees-events");
-    if (!selected) return;
+    if (!selected) {  // nothing to show (or the conversation is gone: a reset)
+      lastEvents = "";
+      target.replaceChildren();
+      document.getElementById("server-sees-id").textContent = "";
+      return;
+    }
     let data;
     try { data = await getJSON("/sandbox/dashboard/events?id=" + encodeURIComponent(selected)); }
     catch (err) { selected = null; target.replaceChildren(); document.getElementById("server-sees-id").textContent = ""; return; }
