@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 from kit.errors import APIError
-from kit.keys import fingerprint
+from kit.keys import PublicKeys, fingerprint
 from kit.sandbox.calls import Context
 from kit.sandbox.reply import Reply, json_reply
 from kit.sandbox.users import Users
@@ -57,9 +58,11 @@ def name_key(name: str) -> str:
 class Room:
     """The room_names table: which account holds which name."""
 
-    def __init__(self, context: Context, users: Users) -> None:
+    def __init__(self, context: Context, users: Users, lies: Mapping[str, PublicKeys] | None = None) -> None:
         self.ctx = context
         self.users = users
+        #: `Sandbox.lie`'s swapped keys (the directory's own dict): the members list lies the same way
+        self.lies: Mapping[str, PublicKeys] = lies if lies is not None else {}
 
     def join(self, body: Any) -> Reply:
         """POST /sandbox/join: a new account holding `name`, or a 409 suggesting a free name."""
@@ -147,10 +150,12 @@ class Room:
         out = []
         for user_id, name, revoked in rows:
             mine = keys.get(str(user_id), [])
+            lie = self.lies.get(str(user_id))
+            newest = (lie.public_key if lie is not None else json.loads(mine[0][1])["public_key"]) if mine else None
             entry: dict[str, Any] = {
                 "id": str(user_id),
                 "name": str(name),
-                "fingerprint": fingerprint(json.loads(mine[0][1])["public_key"]) if mine else None,
+                "fingerprint": fingerprint(newest) if newest is not None else None,
                 "key_versions": [v for v, _ in mine],
             }
             if include_revoked:

@@ -116,7 +116,8 @@ class Sandbox:
             "room_status": self._op_status,
             "register_client": self._op_register_client,
         })  # fmt: skip
-        self._room = Room(self.context, users)
+        public_keys = PublicKeyDirectory(self.context, users)
+        self._room = Room(self.context, users, public_keys.lies)
         self._dashboard = Dashboard(self.context)
         # Each takes the request as (path, query, headers, body, client address).
         self._room_actions: dict[str, Callable[[str, list[tuple[str, str]], dict[str, str], bytes, str], Reply]] = {
@@ -128,7 +129,6 @@ class Sandbox:
             "dashboard_events": lambda path, query, *_: self._dashboard.events_reply(query),
             "static": lambda path, *_: Dashboard.static(path),
         }
-        public_keys = PublicKeyDirectory(self.context, users)
         conversations = Conversations(self.context, users)
         events = EventLog(self.context, conversations)
         key_changes = KeyChanges(self.context, public_keys, conversations, events)

@@ -350,3 +350,18 @@ def test_operator_status_lists_revoked_members_too(room: Door) -> None:
     assert members[data["id"]]["revoked"] is True
     with room.http(room.joined(fresh("here"))["access_token"]) as http:
         assert data["id"] not in {m["id"] for m in http.get("/sandbox/room/members").json()["data"]}
+
+
+def test_a_lying_sandbox_lies_in_the_members_list_too() -> None:
+    """`Sandbox.lie` (the lesson's lying server) swaps the keys everywhere it serves them, the room's list included."""
+    sandbox = Sandbox()
+    d = Door(kit.connect(sandbox=sandbox, quiet=True), OP_TOKEN)
+    ada = d.joined("ada")
+    identity = kit.Identity.generate(ada["id"])
+    d.as_member(ada).register_keys(identity)
+    mallory = kit.Identity.generate(ada["id"])
+    sandbox.lie(swap_keys_of=ada["id"], with_keys=mallory.public_keys)
+    with d.http(ada["access_token"]) as http:
+        assert http.get("/sandbox/room/members").json()["data"][0]["fingerprint"] == mallory.fingerprint
+        sandbox.lie(swap_keys_of=ada["id"], with_keys=None)
+        assert http.get("/sandbox/room/members").json()["data"][0]["fingerprint"] == identity.fingerprint
