@@ -35,10 +35,12 @@ chromium:
 
 # The browser tests run in their own pytest process: Playwright leaves an event loop running,
 # which would break later tests that start one (schemathesis). KIT_UPDATE_SCREENSHOT=1 refreshes
-# the committed pictures (docs/screenshot.png, docs/panels/*.png).
+# the committed pictures (docs/screenshot.png, docs/panels/*.png, docs/inspector.png, docs/dashboard.png).
+BROWSER_TESTS := tests/test_browser.py tests/test_browser_panels.py tests/test_browser_dashboard.py
+
 test: $(VENV)/.deps chromium
-	$(PY) -m pytest tests --ignore=tests/test_browser.py --ignore=tests/test_browser_panels.py
-	$(PY) -m pytest tests/test_browser.py tests/test_browser_panels.py
+	$(PY) -m pytest tests $(addprefix --ignore=,$(BROWSER_TESTS))
+	$(PY) -m pytest $(BROWSER_TESTS)
 	$(PY) -m pytest $(NBVAL) notebooks
 
 test-unit: $(VENV)/.deps

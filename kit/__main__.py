@@ -1,5 +1,6 @@
 """python -m kit sandbox [--host H] [--port P] [--db FILE] [--rate-limit N | --no-rate-limit]
-python -m kit inspect BLOB | -    (say what a pasted value is; - reads standard input)"""
+python -m kit inspect BLOB | -    (say what a pasted value is; - reads standard input)
+python -m kit room status|revoke|free-name|reset [--server URL] [--db FILE | --token-file F]"""
 
 from __future__ import annotations
 
@@ -21,9 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     sb.add_argument("--header-timeout", type=float, default=None, help="seconds a connection has to send a request head (default 10)")
     ins = sub.add_parser("inspect", help="say what a pasted blob, body or error is, field by field")
     ins.add_argument("blob", help="base64, hex, JSON, a signed text or an error message; - reads standard input")
+    from kit import room_admin
+
+    room_admin.add_commands(sub)
     args = parser.parse_args(argv)
     if args.command == "inspect":
         return _inspect(args.blob)
+    if args.command == "room":
+        return room_admin.run(args)
     if args.command == "sandbox":
         from kit.sandbox import server
 

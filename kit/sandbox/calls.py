@@ -94,6 +94,10 @@ class RateLimit:
             "x-rate-limit-reset": str(reset),
         }
 
+    def clear(self) -> None:
+        """Forget every request counted so far (a room reset starts the windows afresh)."""
+        self._hits.clear()
+
 
 #: Headers a request may carry once: with two, which one counts would be the server's guess.
 SINGLE_HEADERS = ("authorization", "content-type")

@@ -93,6 +93,7 @@ BODY_LIMITS: dict[str, int] = {
     "addConversationKeys": _KEY_CHANGE_BODY,  # 6.0 MB: 10,000 participants (a 1:1 key body is 1.5 kB)
     "createChatConversation": _KEY_CHANGE_BODY + 2 * MAX_PARTICIPANTS * _PER_MEMBER_ID + 16 * 1024,
     "createSandboxUser": 4 * 1024,
+    "joinRoom": 4 * 1024,  # {"name": ...}: 32 characters
 }
 _NO_BODY_LIMIT = 1024
 

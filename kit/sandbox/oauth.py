@@ -153,6 +153,12 @@ class OAuth:
             for code in list(self._by_user.get(user_id, {})):
                 self._take(code)
 
+    def forget_all(self) -> None:
+        """Delete every outstanding code (on a room reset)."""
+        with self._lock:
+            self._codes.clear()
+            self._by_user.clear()
+
     def outstanding(self, user_id: str) -> int:
         with self._lock:
             return len(self._by_user.get(user_id, {}))

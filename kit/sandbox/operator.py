@@ -41,6 +41,9 @@ OPERATOR_PREFIX = "/sandbox/operator/"
 #: (method, path under OPERATOR_PREFIX, action). `{id}` is a user id, `{name}` a path segment.
 OPERATOR_ROUTES: tuple[tuple[str, str, str], ...] = (
     ("POST", "users/{id}/revoke", "revoke_user"),
+    ("POST", "users/{id}/free-name", "free_name"),
+    ("POST", "reset", "reset_room"),
+    ("GET", "status", "room_status"),
     ("POST", "clients", "register_client"),
 )
 

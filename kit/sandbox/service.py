@@ -20,11 +20,13 @@ from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from kit import __version__
 from kit.errors import APIError, KitError
 from kit.ids import check_user_id
 from kit.keys import PublicKeys
 from kit.sandbox.calls import MAX_BODY_BYTES, Call, Context, RateLimit, read_headers, read_json_body
 from kit.sandbox.conversations import Conversations
+from kit.sandbox.dashboard import STATIC_FILES, Dashboard
 from kit.sandbox.events import EventLog
 from kit.sandbox.groups import Groups
 from kit.sandbox.key_changes import KeyChanges
@@ -35,11 +37,12 @@ from kit.sandbox.oauth_clients import OAuthClients
 from kit.sandbox.operator import OPERATOR_PREFIX, Operator, OperatorCall, operator_template
 from kit.sandbox.public_keys import PublicKeyDirectory
 from kit.sandbox.reply import Reply, hide_token, json_reply, problem_reply
+from kit.sandbox.room import Room
 from kit.sandbox.schema import spec
 from kit.sandbox.store import Store
 from kit.sandbox.users import Users
 
-__all__ = ["MAX_BODY_BYTES", "ROUTES", "SANDBOX_PATHS", "Reply", "Sandbox"]
+__all__ = ["MAX_BODY_BYTES", "ROOM_ROUTES", "ROUTES", "SANDBOX_PATHS", "Reply", "Sandbox"]
 
 log = logging.getLogger("kit.sandbox")
 
@@ -60,8 +63,19 @@ ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType({
 })  # fmt: skip
 
 
+#: The room's sandbox-only routes: path -> (method, action of `Sandbox`); see `kit.sandbox.room`.
+ROOM_ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType({
+    "/sandbox/join": ("POST", "join"),
+    "/sandbox/room/members": ("GET", "members"),
+    "/sandbox/health": ("GET", "health"),
+    "/": ("GET", "dashboard"),
+    "/sandbox/dashboard.json": ("GET", "dashboard_data"),
+    "/sandbox/dashboard/events": ("GET", "dashboard_events"),
+    **{path: ("GET", "static") for path in STATIC_FILES},
+})  # fmt: skip
+
 #: The sandbox-only paths with no parameter (logged as they are).
-SANDBOX_PATHS = frozenset({"/sandbox/users", "/sandbox/oauth2/authorize", "/2/oauth2/token"})
+SANDBOX_PATHS = frozenset({"/sandbox/users", "/sandbox/oauth2/authorize", "/2/oauth2/token", *ROOM_ROUTES})
 
 
 class Sandbox:
@@ -95,8 +109,26 @@ class Sandbox:
         users = Users(self.context)
         self.oauth_clients = OAuthClients()
         self._oauth = OAuth(users, self.oauth_clients)
-        self._operator = Operator(operator_token, {"revoke_user": self._op_revoke, "register_client": self._op_register_client})
+        self._operator = Operator(operator_token, {
+            "revoke_user": self._op_revoke,
+            "free_name": self._op_free_name,
+            "reset_room": self._op_reset,
+            "room_status": self._op_status,
+            "register_client": self._op_register_client,
+        })  # fmt: skip
         public_keys = PublicKeyDirectory(self.context, users)
+        self._room = Room(self.context, users, public_keys.lies)
+        self._dashboard = Dashboard(self.context)
+        # Each takes the request as (path, query, headers, body, client address).
+        self._room_actions: dict[str, Callable[[str, list[tuple[str, str]], dict[str, str], bytes, str], Reply]] = {
+            "join": self._room_join,
+            "members": self._room_members,
+            "health": lambda *_: self._room.health(__version__),
+            "dashboard": lambda *_: self._dashboard.page(__version__),
+            "dashboard_data": lambda *_: self._dashboard.data_reply(__version__),
+            "dashboard_events": lambda path, query, *_: self._dashboard.events_reply(query),
+            "static": lambda path, *_: Dashboard.static(path),
+        }
         conversations = Conversations(self.context, users)
         events = EventLog(self.context, conversations)
         key_changes = KeyChanges(self.context, public_keys, conversations, events)
@@ -145,6 +177,59 @@ class Sandbox:
         if not self.revoke(user_id):
             raise APIError.of(404, f"no user {user_id} in this sandbox", resource_type="user", value=user_id)
         return json_reply(200, {"data": {"id": user_id, "revoked": True}})
+
+    def free_name(self, user_id: str) -> str | None:
+        """Free the room name `user_id` holds (the name, or None if they hold none): the account
+        keeps its id but its tokens end and it is no longer found by the name; the learner joins
+        again with a new account. Over HTTP: `POST /sandbox/operator/users/{id}/free-name`."""
+        freed = self._room.free_name(user_id)
+        if freed is not None:
+            self._oauth.forget_user(user_id)
+        return freed
+
+    def reset(self) -> None:
+        """Empty the room, keeping its file: users, keys, conversations, events, tokens and OAuth
+        codes are gone (registered OAuth clients stay). Old tokens answer a 401 saying the room was
+        reset. Over HTTP: `POST /sandbox/operator/reset` with ``{"confirm": "reset"}``."""
+        self.store.reset()
+        self._oauth.forget_all()
+        self._public_keys.lies.clear()
+        for limit in (self.rate_limit, self.user_creation_limit):
+            if limit is not None:
+                limit.clear()
+
+    def _op_free_name(self, call: OperatorCall) -> Reply:
+        user_id = call.params["id"]
+        freed = self.free_name(user_id)
+        if freed is None:
+            why = "no such user" if not self._users.exists(user_id) else "they hold no room name"
+            raise APIError.of(404, f"user {user_id} holds no name in this room ({why})", resource_type="user", value=user_id)
+        return json_reply(200, {"data": {"id": user_id, "name": freed, "freed": True}})
+
+    def _op_reset(self, call: OperatorCall) -> Reply:
+        body = read_json_body(call.body, call.headers, required=False)
+        if not isinstance(body, dict) or body.get("confirm") != "reset":
+            raise APIError.of(
+                400, 'a reset removes every user, key, conversation and token: send {"confirm": "reset"} to confirm', parameter="confirm"
+            )
+        self.reset()
+        return json_reply(200, {"data": {"reset": True}})
+
+    def _op_status(self, call: OperatorCall) -> Reply:
+        users, conversations = self._room.counts()
+        data = {"operator": True, "users": users, "conversations": conversations, "members": self._room.listing(include_revoked=True)}
+        return json_reply(200, {"data": data})
+
+    def _room_join(self, path: str, query: list[tuple[str, str]], headers: dict[str, str], body: bytes, client: str) -> Reply:
+        limit_headers = self._limit(self.user_creation_limit, client, "createSandboxUser")  # one budget with /sandbox/users
+        return self._with(limit_headers, self._room.join(self._read_body("joinRoom", body, headers, required=True)))
+
+    def _room_members(self, path: str, query: list[tuple[str, str]], headers: dict[str, str], body: bytes, client: str) -> Reply:
+        caller = self._users.authenticate(headers)
+        for name, value in query:
+            check_text(name, "a query parameter name", limit=256, parameter="query")
+            check_text(value, f"query parameter {name}", limit=256, parameter=name)
+        return self._with(self._limit(self.rate_limit, caller, "getRoomMembers"), self._room.members(query))
 
     def _op_register_client(self, call: OperatorCall) -> Reply:
         body = read_json_body(call.body, call.headers, required=True)
@@ -220,6 +305,12 @@ class Sandbox:
             return self._with(self._limit(self.rate_limit, user, "oauthAuthorize"), self._oauth.authorize(user, query, self.clock()))
         if path == "/2/oauth2/token" and method == "POST":
             return self._with(self._limit(self.rate_limit, client, "oauthToken"), self._oauth.token(headers, body, self.clock()))
+        room_route = ROOM_ROUTES.get(path)
+        if room_route is not None:
+            allowed, action = room_route
+            if method != allowed:
+                raise APIError.of(405, f"{method} is not allowed on {path}; use {allowed}", headers={"allow": allowed})
+            return self._room_actions[action](path, query, headers, body, client)
         if path == "/sandbox/users":
             if method != "POST":
                 raise APIError.of(405, f"{method} is not allowed on /sandbox/users; use POST", headers={"allow": "POST"})

@@ -18,7 +18,7 @@ from typing import Any
 
 from kit.errors import APIError
 
-__all__ = ["SEQUENCE_BASE", "Store", "StoredEvent", "token_digest"]
+__all__ = ["RESET_TABLES", "SEQUENCE_BASE", "Store", "StoredEvent", "token_digest"]
 
 #: Sequence ids start here so they look like the live API's (~2.07e18) and are above the
 #: threshold from which the official SDK enforces key-change signatures.
@@ -74,7 +74,21 @@ CREATE TABLE IF NOT EXISTS events (
     UNIQUE (conversation_id, message_id)
 );
 CREATE INDEX IF NOT EXISTS events_by_conversation ON events (conversation_id, kind, seq);
+CREATE TABLE IF NOT EXISTS room_names (
+    name_key TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    user_id TEXT NOT NULL UNIQUE REFERENCES users(id),
+    joined_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ended_tokens (
+    digest TEXT PRIMARY KEY,
+    reason TEXT NOT NULL
+);
 """
+
+#: What a room reset empties, children before parents (`ended_tokens` stays: it holds only
+#: digests, so an old token is told why it ended).
+RESET_TABLES = ("room_names", "tokens", "public_keys", "events", "members", "conversations", "users")
 
 
 def token_digest(token: str) -> str:
@@ -165,6 +179,17 @@ class Store:
                 return rows
             except sqlite3.OperationalError as exc:
                 raise APIError.of(503, f"the sandbox cannot read its database now ({exc})", resource_type="database") from None
+
+    def reset(self) -> None:
+        """Empty every table of `RESET_TABLES` in one transaction, keeping the file and its
+        `ended_tokens`: first recording there that every token of the room ended in a reset."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO ended_tokens (digest, reason) SELECT digest, 'reset' FROM tokens "
+                "UNION ALL SELECT token_digest, 'reset' FROM users WHERE token_digest IS NOT NULL"
+            )
+            for table in RESET_TABLES:
+                db.execute(f"DELETE FROM {table}")  # noqa: S608 (a constant table name)
 
     def close(self) -> None:
         with self._lock:

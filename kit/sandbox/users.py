@@ -24,7 +24,7 @@ from kit.sandbox.calls import Context
 from kit.sandbox.reply import Reply, json_reply
 from kit.sandbox.store import token_digest
 
-__all__ = ["ACCESS_TOKEN_TTL_S", "MAX_LIVE_TOKENS", "REFRESH_TOKEN_TTL_S", "Users"]
+__all__ = ["ACCESS_TOKEN_TTL_S", "ENDED_BECAUSE", "MAX_LIVE_TOKENS", "REFRESH_TOKEN_TTL_S", "Users"]
 
 #: How long an OAuth access token works (the X API's: 2 hours).
 ACCESS_TOKEN_TTL_S = 7200
@@ -32,6 +32,15 @@ ACCESS_TOKEN_TTL_S = 7200
 REFRESH_TOKEN_TTL_S = 30 * 24 * 3600
 #: Live OAuth tokens (access and refresh) one user may hold; more is a 429 until some expire.
 MAX_LIVE_TOKENS = 40
+
+
+#: What a 401 says about a token the room's operator ended, by the action that ended it.
+ENDED_BECAUSE: dict[str, str] = {
+    "reset": "this access token ended when the operator reset the room: run kit.join again (a new account)",
+    "free-name": "this access token ended when the operator freed your name: run kit.join again (a new account)",
+    "revoke": "the room's operator revoked this account's access (the operator reset your name): "
+    "run kit.join again, with another name unless the operator frees yours",
+}
 
 
 class Users:
@@ -73,6 +82,11 @@ class Users:
             raise APIError.of(
                 401, "the access token expired: refresh it (grant_type=refresh_token) or authorize again", resource_type="user"
             )
+        ended = self.ctx.store.read("SELECT reason FROM ended_tokens WHERE digest = ?", (digest,))
+        if ended:
+            raise APIError.of(401, ENDED_BECAUSE.get(str(ended[0][0]), ENDED_BECAUSE["revoke"]), resource_type="user")
+        if self.ctx.store.read("SELECT 1 FROM users WHERE token_digest = ? AND revoked = 1", (digest,)):
+            raise APIError.of(401, ENDED_BECAUSE["revoke"], resource_type="user")
         raise APIError.of(401, "the access token is not one this sandbox issued (or it was revoked)", resource_type="user")
 
     def create(self, body: Any) -> Reply:
@@ -90,19 +104,31 @@ class Users:
                 check_user_id(user_id, what="$.id", i64=True)
             except KitError as exc:
                 raise APIError.of(400, str(exc), parameter="id") from None
-        token = secrets.token_urlsafe(32)
         with self.ctx.store.transaction() as db:
             if db.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
                 raise APIError.of(409, f"username {username!r} is taken in this sandbox", parameter="username", value=username)
-            if user_id is None:
-                while True:
-                    user_id = str(10**18 + secrets.randbelow(INT64_MAX - 10**18))  # 19 digits, an i64
-                    if not db.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone():
-                        break
-            elif db.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone():
+            if user_id is not None and db.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone():
                 raise APIError.of(409, f"user id {user_id} is taken in this sandbox", parameter="id", value=user_id)
-            db.execute("INSERT INTO users (id, username, token_digest) VALUES (?, ?, ?)", (user_id, username, token_digest(token)))
+            user_id, token = self.insert(db, username, user_id)
         return json_reply(201, {"data": {"id": user_id, "username": username, "access_token": token}})
+
+    @staticmethod
+    def free_id(db: Any) -> str:
+        """A random user id no user has: 19 digits, a signed 64-bit integer."""
+        while True:
+            user_id = str(10**18 + secrets.randbelow(INT64_MAX - 10**18))
+            if not db.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone():
+                return user_id
+
+    @staticmethod
+    def insert(db: Any, username: str, user_id: str | None = None) -> tuple[str, str]:
+        """Add a user inside the caller's transaction: (user id, its access token). Without an id,
+        a free random one of 19 digits that fits a signed 64-bit integer (the SDK stores ids as i64)."""
+        if user_id is None:
+            user_id = Users.free_id(db)
+        token = secrets.token_urlsafe(32)
+        db.execute("INSERT INTO users (id, username, token_digest) VALUES (?, ?, ?)", (user_id, username, token_digest(token)))
+        return user_id, token
 
     def issue_tokens(self, user_id: str, client_id: str, scope: str, *, refresh: bool) -> tuple[str, str | None]:
         """A new OAuth access token for `user_id` (and a refresh token when `refresh`), beside
@@ -162,6 +188,18 @@ class Users:
     def revoke(self, user_id: str) -> bool:
         """Revoke every token of a user, for good (no token issued later clears it). False if no such user."""
         with self.ctx.store.transaction() as db:
-            found = db.execute("UPDATE users SET revoked = 1 WHERE id = ?", (user_id,)).rowcount > 0
-            db.execute("DELETE FROM tokens WHERE user_id = ?", (user_id,))
+            return self.end_access(db, user_id, "revoke")
+
+    @staticmethod
+    def end_access(db: Any, user_id: str, reason: str) -> bool:
+        """Inside the caller's transaction: revoke the user and delete their OAuth tokens, keeping
+        every token's digest in `ended_tokens` with `reason` (a key of `ENDED_BECAUSE`) so a 401
+        can say why. False if no such user."""
+        found = db.execute("UPDATE users SET revoked = 1 WHERE id = ?", (user_id,)).rowcount > 0
+        db.execute(
+            "INSERT OR REPLACE INTO ended_tokens (digest, reason) SELECT digest, ? FROM tokens WHERE user_id = ? "
+            "UNION ALL SELECT token_digest, ? FROM users WHERE id = ? AND token_digest IS NOT NULL",
+            (reason, user_id, reason, user_id),
+        )
+        db.execute("DELETE FROM tokens WHERE user_id = ?", (user_id,))
         return found
