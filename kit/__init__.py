@@ -46,7 +46,9 @@ __version__ = "0.1.0"
 # Names that pull in heavier modules (httpx, uvicorn, pandas, ipywidgets) load on first use.
 _LAZY = {
     "Client": "kit.client",
+    "Room": "kit.room",
     "connect": "kit.client",
+    "join": "kit.room",
 }
 
 __all__ = [
@@ -71,6 +73,7 @@ __all__ = [
     "Problem",
     "PublicKeys",
     "RateLimited",
+    "Room",
     "ServiceUnavailable",
     "SignatureError",
     "Trust",
@@ -81,6 +84,7 @@ __all__ = [
     "comparison_code",
     "connect",
     "fingerprint",
+    "join",
     "new_version",
     "prepare_key_init",
     "prepare_message",
@@ -92,7 +96,7 @@ __all__ = [
 # Submodules for notebooks, reachable as kit.ui / kit.tables after a plain `import kit`.
 _SUBMODULES = {
     "client", "sandbox", "tables", "ui", "wrap", "thrift", "signature", "keys", "ids", "vault", "points", "encoding",
-    "lesson", "trust",
+    "lesson", "trust", "room",
 }
 
 
