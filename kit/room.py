@@ -393,8 +393,11 @@ class Room:
         what each did. After a restart this brings back every key, so old messages read again."""
         cid = conversation if isinstance(conversation, ConversationId) else ConversationId.parse(conversation, caller=self.user_id)
         events: list[str] = []
-        for page in self.client.iter_events(cid.path):
-            events += [e for e in page.key_changes if e not in events]
+        try:
+            for page in self.client.iter_events(cid.path):
+                events += [e for e in page.key_changes if e not in events]
+        except NotFound:  # not initialized yet: nothing to read, your neighbour may still start it
+            return []
         fresh = [e for e in events if hashlib.sha256(e.encode()).hexdigest() not in self._seen]
         if not fresh:
             return []
@@ -435,8 +438,11 @@ class Room:
         keys = self.keyring.keys(cid.canonical)
         signing = self._signing_keys(cid)
         events: list[str] = []
-        for page in self.client.iter_events(cid.path):
-            events += page.messages
+        try:
+            for page in self.client.iter_events(cid.path):
+                events += page.messages
+        except NotFound:  # not initialized yet: no messages
+            return []
         read = [read_message(e, conversation_key=keys, signing_keys=signing, trust=self.trust) for e in events]
         return sorted(read, key=lambda m: version_key(m.sequence_id or "0"))
 
@@ -582,7 +588,7 @@ def join(
     url: str | None,
     *,
     name: str,
-    state_dir: str | os.PathLike[str] = ".",
+    state_dir: str | os.PathLike[str] | None = ".",
     passphrase: str | None = None,
     fresh: bool = False,
     sandbox: Any = None,
@@ -595,7 +601,8 @@ def join(
     fresh keys are made and registered, and a state file is saved in `state_dir` with the token and the
     identity sealed under `passphrase` (asked with getpass when not given). Again later (a new kernel):
     the same call opens that file and resumes as the same user with the same keys. `fresh=True` starts
-    over with a new account (the old state file is replaced).
+    over with a new account (the old state file is replaced). `state_dir=None` saves nothing (no
+    passphrase, no resuming: for scripts and load tests).
 
     `url=None`: offline, an in-process room that saves nothing (`sandbox=` joins another learner's
     in-process room: `room.client.sandbox`); `demo_seed` (offline only, DEMO ONLY) makes the keys from
@@ -612,8 +619,10 @@ def join(
     root.http.timeout = httpx.Timeout(30.0, connect=CONNECT_TIMEOUT_S)
     try:
         _health(root, base)
-        path = state_file(base, name, state_dir)
-        if path.exists() and not fresh:
+        if state_dir is None:
+            room = _create(root, base, name, None, None)
+            verb = "joined"
+        elif (path := state_file(base, name, state_dir)).exists() and not fresh:
             room = _resume(root, base, name, path, passphrase)
             verb = "resumed"
         else:
@@ -624,8 +633,10 @@ def join(
         raise
     root.close()  # the room's client has its own connection pool
     if not quiet:
-        saved = room.state_path.name  # type: ignore[union-attr]
-        print(f"kit: {verb} the room at {base} as {room.name}; your state is in {saved} (passphrase-protected)")
+        saved = (
+            f"your state is in {room.state_path.name} (passphrase-protected)" if room.state_path else "nothing saved (state_dir=None)"
+        )
+        print(f"kit: {verb} the room at {base} as {room.name}; {saved}")
     return room
 
 
@@ -636,7 +647,12 @@ def _acting_as(root: Client, account: SandboxUser) -> Client:
     return client
 
 
-def _create(root: Client, base: str, name: str, path: Path, passphrase: str | None, *, fresh: bool = False) -> Room:
+def _create(root: Client, base: str, name: str, path: Path | None, passphrase: str | None, *, fresh: bool = False) -> Room:
+    if path is None:  # state_dir=None: nothing saved, nothing sealed
+        account = _post_join(root, name, where=base, state=None)
+        room = Room(url=base, name=account.username, identity=Identity.generate(account.id), client=_acting_as(root, account))
+        room.register()
+        return room
     pw = _passphrase(passphrase, f"choose a passphrase for your room state ({path.name}): ")
     account = _post_join(root, name, where=base, state=path, fresh=fresh)
     identity = Identity.generate(account.id)

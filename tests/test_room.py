@@ -113,6 +113,15 @@ def test_a_rotation_keeps_older_messages_readable() -> None:
     assert msgs[0].conversation_key_version != msgs[1].conversation_key_version
 
 
+def test_before_the_init_there_is_nothing_to_read_and_send_says_who_starts() -> None:
+    ada = kit.join(None, name="ada", quiet=True)
+    kit.join(None, name="grace", sandbox=ada.client.sandbox, quiet=True)
+    cid = ada.conversation_with(ada.find("grace"))
+    assert ada.catch_up(cid) == [] and ada.messages(cid) == []
+    with pytest.raises(kit.KitError, match=r"has no key yet: one of you starts it \(room.start"):
+        ada.send(cid, "too early")
+
+
 def test_demo_seed_is_offline_only() -> None:
     one = kit.join(None, name="ada", demo_seed="ada (demo only)", quiet=True)
     two = kit.join(None, name="ada", demo_seed="ada (demo only)", quiet=True)
