@@ -33,11 +33,13 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
 	  else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; }
 
-# The browser test runs in its own pytest process: Playwright leaves an event loop running,
+# The browser tests run in their own pytest process: Playwright leaves an event loop running,
 # which would break later tests that start one (schemathesis).
+BROWSER_TESTS := tests/test_browser.py tests/test_browser_dashboard.py
+
 test: $(VENV)/.deps chromium
-	$(PY) -m pytest tests --ignore=tests/test_browser.py
-	$(PY) -m pytest tests/test_browser.py
+	$(PY) -m pytest tests $(addprefix --ignore=,$(BROWSER_TESTS))
+	$(PY) -m pytest $(BROWSER_TESTS)
 	$(PY) -m pytest $(NBVAL) notebooks
 
 test-unit: $(VENV)/.deps

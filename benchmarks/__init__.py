@@ -103,6 +103,15 @@ def evaluate_goals(rows: list[Row]) -> list[Goal]:
             "same uvicorn server, concurrent client threads",
         )
     )
+    goals.append(
+        Goal(
+            "room: 30 learners pairing over loopback, p99 vs bare echo",
+            _ratio(rows, "room_p99", "kit / bare echo"),
+            5.0,
+            "<=",
+            "join, register, find, init, send, read; room rate limits on",
+        )
+    )
     imp = _find(rows, "import")
     goals.append(Goal("import kit (s)", imp.values.get("kit") if imp else None, 0.15, "<", "fresh interpreter, median"))
     return goals
@@ -167,6 +176,9 @@ def run(cfg: Config | None = None, out_dir: Path | None = None) -> dict[str, Any
     if cfg.wants("sandbox"):
         attempt("sandbox_inprocess", lambda: cases.row_sandbox_inprocess(cfg))
         attempt("loopback", lambda: cases.rows_loopback(cfg))
+        from benchmarks import room
+
+        attempt("room", lambda: room.rows_room(cfg))
     if cfg.wants("process"):
         attempt("import", lambda: cases.row_import(cfg))
         attempt("memory", lambda: cases.row_memory(cfg, world))

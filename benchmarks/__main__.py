@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         cfg = dataclasses.replace(
             cfg, sizes=(1, 2, 10, 100, 1000), rounds=5, target=0.015, memory_n=2000, import_runs=5,
-            crossover_sizes=(64, 256, 1024), catchup_m=50, loopback_rounds=3, openssl_speed=False,
+            crossover_sizes=(64, 256, 1024), catchup_m=50, loopback_rounds=3, room_rounds=3, openssl_speed=False,
         )
     if args.rounds:
         cfg = dataclasses.replace(cfg, rounds=args.rounds)

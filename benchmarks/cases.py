@@ -66,6 +66,8 @@ class Config:
     loopback_threads: int = 4
     loopback_requests: int = 60  # per thread per phase per round
     loopback_rounds: int = 5
+    room_learners: int = 30  # the room row (benchmarks.room): learners joining and pairing
+    room_rounds: int = 5
     import_runs: int = 9
     memory_n: int = 10_000
     notebooks: Path | None = REPO / "notebooks"
@@ -89,6 +91,8 @@ class Config:
             loopback_threads=2,
             loopback_requests=3,
             loopback_rounds=1,
+            room_learners=4,
+            room_rounds=1,
             import_runs=1,
             memory_n=20,
             notebooks=None,

@@ -1,4 +1,5 @@
-"""python -m kit sandbox [--host H] [--port P] [--db FILE] [--rate-limit N | --no-rate-limit]"""
+"""python -m kit sandbox [--host H] [--port P] [--db FILE] [--rate-limit N | --no-rate-limit]
+python -m kit room status|revoke|free-name|reset [--server URL] [--db FILE | --token-file F]"""
 
 from __future__ import annotations
 
@@ -18,7 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     sb.add_argument("--no-rate-limit", action="store_true", help="no rate limits at all (load tests, a room of one)")
     sb.add_argument("--limit-concurrency", type=int, default=None, help="connections and requests at once (default 200)")
     sb.add_argument("--header-timeout", type=float, default=None, help="seconds a connection has to send a request head (default 10)")
+    from kit import room_admin
+
+    room_admin.add_commands(sub)
     args = parser.parse_args(argv)
+    if args.command == "room":
+        return room_admin.run(args)
     if args.command == "sandbox":
         from kit.sandbox import server
 

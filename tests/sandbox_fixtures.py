@@ -89,9 +89,14 @@ class OpenAPIResponses:
         """Assert one answer is what the document allows; raise AssertionError naming the problem."""
         where = f"{method} {path} -> {status}"
         assert status != 500, f"{where}: the sandbox answered 500: {text[:300]}"
+        if path.startswith("/sandbox/static/") and status == 200:  # the dashboard's script and style, as written
+            return
         for marker in LEAK_MARKERS:
             assert marker not in text, f"{where}: answer leaks {marker!r}: {text[:300]}"
         ctype = content_type.split(";", 1)[0].strip()
+        if path == "/" and status == 200:  # the dashboard page (tests/sandbox/test_sandbox_dashboard.py)
+            assert ctype == "text/html", f"{where}: the dashboard answered {ctype!r}"
+            return
         body = json.loads(text) if text else None
         if status >= 400:
             assert ctype == "application/problem+json", f"{where}: problem answered as {ctype!r}"
@@ -192,10 +197,25 @@ class ServedSandbox:
         assert lines, f"no start-up line for port {self.port}"
         return dict(json.loads(lines[-1]))
 
+    def banner_for_host(self, host: str) -> dict[str, Any]:
+        """The JSON start-up line of a server started with `--host host` (through `extra`)."""
+        mark = f'{{"sandbox": "http://{host}:{self.port}"'
+        lines = [line for line in self.log_text().splitlines() if line.startswith(mark)]
+        assert lines, f"no start-up line for {host}:{self.port}"
+        return dict(json.loads(lines[-1]))
+
+    @property
+    def operator_link(self) -> str:
+        """The operator dashboard link this process printed at start (its only line with the token)."""
+        mark = f"http://127.0.0.1:{self.port}/#operator="
+        links = [line.split(": ", 1)[1] for line in self.log_text().splitlines() if mark in line]
+        assert links, f"no operator link for port {self.port}"
+        return links[-1].strip()
+
     @property
     def operator_token(self) -> str:
         """The operator token this process printed at start."""
-        return str(self.banner["operator_token"])
+        return self.operator_link.split("#operator=", 1)[1]
 
     def start(self, timeout: float = 30.0) -> ServedSandbox:
         """Start the server; return once it answers HTTP (401 to an anonymous request)."""

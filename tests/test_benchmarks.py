@@ -49,6 +49,9 @@ TINY_ROWS = {
     "loopback_rps",
     "loopback_p50",
     "loopback_p99",
+    "room_rps",
+    "room_p50",
+    "room_p99",
     "import",
     "memory",
     "nbval",
@@ -87,6 +90,7 @@ def test_tiny_run_has_every_row_and_ratio(tiny):
     assert "kit / one ECDH" in rows["unwrap"]["ratios"]
     assert "kit / (echo + validation)" in rows["sandbox_inprocess"]["ratios"]
     assert "kit / bare echo" in rows["loopback_rps"]["ratios"]
+    assert "kit / bare echo" in rows["room_p99"]["ratios"] and rows["room_rps"]["extra"]["learners"] == 4
     assert rows["memory"]["extra"]["kit"]["output_bytes"] > 0
 
 
@@ -101,7 +105,7 @@ def test_tiny_run_writes_json_and_plot(tiny):
 def test_every_goal_is_measured(tiny):
     payload, _ = tiny
     goals = payload["goals"]
-    assert len(goals) == 9
+    assert len(goals) == 10
     for g in goals:
         assert g["measured"] is not None, g["name"]
         assert g["passed"] in (True, False)

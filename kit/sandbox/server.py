@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from kit.errors import APIError
+from kit.sandbox.banner import banner_lines, learner_addresses
 from kit.sandbox.logs import install as install_log_filters
 from kit.sandbox.operator import new_operator_token, token_file_for, write_token_file
 from kit.sandbox.reply import problem_reply
@@ -183,8 +184,9 @@ def serve(
     """Run the sandbox under uvicorn until interrupted, rate-limited as a room unless
     `rate_limit` and `user_creation_limit` are None.
 
-    A fresh operator token is made at every start: printed once in the start-up line and, with a
-    database file, written beside it owner-only (``room.sqlite.operator-token``, mode 0600)."""
+    A fresh operator token is made at every start: printed once, in the start-up banner's operator
+    dashboard link (`kit.sandbox.banner`), and, with a database file, written beside it owner-only
+    (``room.sqlite.operator-token``, mode 0600). The banner's last line is JSON for tools, without it."""
     import sys
 
     # This process is the server's own, so it may skip what it never uses: jsonschema imports the
@@ -203,10 +205,16 @@ def serve(
     if token_file is not None:
         write_token_file(token_file, operator_token)
     where = f"SQLite file {db}" if db else "memory (lost when the server stops)"
-    banner = {"sandbox": f"http://{host}:{port}", "state": where, "operator_token": operator_token}
+    limits = f"{rate_limit} per user and endpoint per 15 min" if rate_limit else "off"
+    lines = banner_lines(
+        host=host, port=port, operator_token=operator_token, state=where, rate_limit=limits,
+        token_file=str(token_file) if token_file is not None else None,
+    )  # fmt: skip
+    learners = learner_addresses(host, port)
+    banner: dict[str, Any] = {"sandbox": f"http://{host}:{port}", "state": where, "learners": learners, "dashboard": learners[0] + "/"}
     if token_file is not None:
         banner["operator_token_file"] = str(token_file)
-    banner["rate_limit"] = f"{rate_limit} per user and endpoint per 15 min" if rate_limit else "off"
+    banner["rate_limit"] = limits
     config = uvicorn.Config(
         create_app(sandbox),
         host=host,
@@ -219,5 +227,6 @@ def serve(
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )
     install_log_filters(sandbox.route_template)  # after Config: it sets up uvicorn's logging
-    print(json.dumps(banner), flush=True)
+    print("\n".join(lines), flush=True)  # the operator token once, in the operator link
+    print(json.dumps(banner), flush=True)  # the same for tools, without the token
     uvicorn.Server(config).run()

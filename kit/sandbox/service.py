@@ -26,6 +26,7 @@ from kit.ids import check_user_id
 from kit.keys import PublicKeys
 from kit.sandbox.calls import MAX_BODY_BYTES, Call, Context, RateLimit, read_headers, read_json_body
 from kit.sandbox.conversations import Conversations
+from kit.sandbox.dashboard import STATIC_FILES, Dashboard
 from kit.sandbox.events import EventLog
 from kit.sandbox.groups import Groups
 from kit.sandbox.key_changes import KeyChanges
@@ -67,6 +68,10 @@ ROOM_ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType({
     "/sandbox/join": ("POST", "join"),
     "/sandbox/room/members": ("GET", "members"),
     "/sandbox/health": ("GET", "health"),
+    "/": ("GET", "dashboard"),
+    "/sandbox/dashboard.json": ("GET", "dashboard_data"),
+    "/sandbox/dashboard/events": ("GET", "dashboard_events"),
+    **{path: ("GET", "static") for path in STATIC_FILES},
 })  # fmt: skip
 
 #: The sandbox-only paths with no parameter (logged as they are).
@@ -112,10 +117,16 @@ class Sandbox:
             "register_client": self._op_register_client,
         })  # fmt: skip
         self._room = Room(self.context, users)
+        self._dashboard = Dashboard(self.context)
+        # Each takes the request as (path, query, headers, body, client address).
         self._room_actions: dict[str, Callable[[str, list[tuple[str, str]], dict[str, str], bytes, str], Reply]] = {
             "join": self._room_join,
             "members": self._room_members,
-            "health": self._room_health,
+            "health": lambda *_: self._room.health(__version__),
+            "dashboard": lambda *_: self._dashboard.page(__version__),
+            "dashboard_data": lambda *_: self._dashboard.data_reply(__version__),
+            "dashboard_events": lambda path, query, *_: self._dashboard.events_reply(query),
+            "static": lambda path, *_: Dashboard.static(path),
         }
         public_keys = PublicKeyDirectory(self.context, users)
         conversations = Conversations(self.context, users)
@@ -209,19 +220,16 @@ class Sandbox:
         data = {"operator": True, "users": users, "conversations": conversations, "members": self._room.listing(include_revoked=True)}
         return json_reply(200, {"data": data})
 
-    def _room_join(self, method: str, query: list[tuple[str, str]], headers: dict[str, str], body: bytes, client: str) -> Reply:
+    def _room_join(self, path: str, query: list[tuple[str, str]], headers: dict[str, str], body: bytes, client: str) -> Reply:
         limit_headers = self._limit(self.user_creation_limit, client, "createSandboxUser")  # one budget with /sandbox/users
         return self._with(limit_headers, self._room.join(self._read_body("joinRoom", body, headers, required=True)))
 
-    def _room_members(self, method: str, query: list[tuple[str, str]], headers: dict[str, str], body: bytes, client: str) -> Reply:
+    def _room_members(self, path: str, query: list[tuple[str, str]], headers: dict[str, str], body: bytes, client: str) -> Reply:
         caller = self._users.authenticate(headers)
         for name, value in query:
             check_text(name, "a query parameter name", limit=256, parameter="query")
             check_text(value, f"query parameter {name}", limit=256, parameter=name)
         return self._with(self._limit(self.rate_limit, caller, "getRoomMembers"), self._room.members(query))
-
-    def _room_health(self, method: str, query: list[tuple[str, str]], headers: dict[str, str], body: bytes, client: str) -> Reply:
-        return self._room.health(__version__)
 
     def _op_register_client(self, call: OperatorCall) -> Reply:
         body = read_json_body(call.body, call.headers, required=True)
@@ -302,7 +310,7 @@ class Sandbox:
             allowed, action = room_route
             if method != allowed:
                 raise APIError.of(405, f"{method} is not allowed on {path}; use {allowed}", headers={"allow": allowed})
-            return self._room_actions[action](method, query, headers, body, client)
+            return self._room_actions[action](path, query, headers, body, client)
         if path == "/sandbox/users":
             if method != "POST":
                 raise APIError.of(405, f"{method} is not allowed on /sandbox/users; use POST", headers={"allow": "POST"})

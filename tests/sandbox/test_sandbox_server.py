@@ -328,7 +328,7 @@ def test_the_log_holds_route_templates_and_nothing_token_shaped(tmp_path: Path) 
         server.stop()
     log = server.log_text()
     banner = [line for line in log.splitlines() if op_token in line]
-    assert len(banner) == 1 and banner[0].startswith('{"sandbox"')  # printed once, at start, and nowhere else
+    assert len(banner) == 1 and banner[0].endswith(f"/#operator={op_token}")  # printed once, at start, and nowhere else
     rest = log.replace(banner[0], "")
     for secret in secrets_used:
         assert secret not in rest
