@@ -47,11 +47,13 @@ __version__ = "0.1.0"
 # inspector is light but only needed by some, so it loads on first use too.
 _LAZY = {
     "Client": "kit.client",
+    "Room": "kit.room",
     "connect": "kit.client",
     "Explanation": "kit.inspector",
     "Inspection": "kit.inspector",
     "explain": "kit.inspector",
     "inspect": "kit.inspector",
+    "join": "kit.room",
 }
 
 __all__ = [
@@ -78,6 +80,7 @@ __all__ = [
     "Problem",
     "PublicKeys",
     "RateLimited",
+    "Room",
     "ServiceUnavailable",
     "SignatureError",
     "Trust",
@@ -90,6 +93,7 @@ __all__ = [
     "explain",
     "fingerprint",
     "inspect",
+    "join",
     "new_version",
     "prepare_key_init",
     "prepare_message",
@@ -101,7 +105,7 @@ __all__ = [
 # Submodules for notebooks, reachable as kit.ui / kit.tables after a plain `import kit`.
 _SUBMODULES = {
     "client", "sandbox", "tables", "ui", "wrap", "thrift", "signature", "keys", "ids", "vault", "points", "encoding",
-    "lesson", "trust", "inspector",
+    "lesson", "trust", "inspector", "room",
 }
 
 
