@@ -37,7 +37,20 @@ from kit.errors import (
 from kit.ids import ConversationId, new_version
 from kit.keyring import Adoption, Keyring
 from kit.keys import Identity, PublicKeys, fingerprint
-from kit.message import Message, PreparedMessage, prepare_message, read_message
+from kit.content import Entity, QuickReply
+from kit.message import (
+    EventBatch,
+    Message,
+    PreparedDelete,
+    PreparedMessage,
+    ReplyPreview,
+    prepare_delete,
+    prepare_edit,
+    prepare_message,
+    prepare_reaction,
+    read_events,
+    read_message,
+)
 from kit.protocol import KeyChange, KeyInit, prepare_key_init, read_key_change
 from kit.trust import Trust, TrustStore, comparison_code
 
@@ -56,6 +69,8 @@ __all__ = [
     "Conflict",
     "ConversationId",
     "DecryptionError",
+    "Entity",
+    "EventBatch",
     "Forbidden",
     "Identity",
     "InvalidRequest",
@@ -67,10 +82,13 @@ __all__ = [
     "Message",
     "NotFound",
     "PayloadTooLarge",
+    "PreparedDelete",
     "PreparedMessage",
     "Problem",
     "PublicKeys",
+    "QuickReply",
     "RateLimited",
+    "ReplyPreview",
     "ServiceUnavailable",
     "SignatureError",
     "Trust",
@@ -82,8 +100,12 @@ __all__ = [
     "connect",
     "fingerprint",
     "new_version",
+    "prepare_delete",
+    "prepare_edit",
     "prepare_key_init",
     "prepare_message",
+    "prepare_reaction",
+    "read_events",
     "read_key_change",
     "read_message",
 ]
@@ -92,7 +114,7 @@ __all__ = [
 # Submodules for notebooks, reachable as kit.ui / kit.tables after a plain `import kit`.
 _SUBMODULES = {
     "client", "sandbox", "tables", "ui", "wrap", "thrift", "signature", "keys", "ids", "vault", "points", "encoding",
-    "lesson", "trust",
+    "lesson", "trust", "content", "message",
 }
 
 

@@ -22,32 +22,43 @@ Structs (from the SDK's ``event.thrift``; every field optional):
 - ``MessageEventSignature``: 1 signature, 2 public_key_version, 3 signature_version
 - ``MessageCreateEvent``: 100 contents (sealed bytes), 101 conversation_key_version,
   102 should_notify, 103 ttl_msec
+- ``MessageDeleteEvent``: 1 list<string> sequence_ids, 2 delete_message_action (i32: 1 for self, 2 for all)
 - ``MessageEntryHolder{1: MessageEntryContents{1: MessageContents{1: message_text}}}``: the plaintext
+  of a text message (every other kind, and the rest of `MessageContents`, is in `kit.content`)
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from kit.errors import WireFormatError
 
 __all__ = [
     "DETAIL_FIELDS",
+    "DeleteDetail",
     "EventSignature",
+    "Fields",
     "KeyChangeDetail",
     "MessageCreateEvent",
     "MessageEvent",
     "OtherDetail",
     "ParticipantKey",
     "encode_text",
+    "field_bool",
+    "field_i32",
+    "field_i64",
+    "field_list",
+    "field_string",
+    "field_struct",
     "read_detail",
     "read_event_signature",
     "read_fields",
     "read_message_create_event",
     "read_message_event",
     "read_text",
+    "string_item",
 ]
 
 # TBinaryProtocol type codes
@@ -267,6 +278,27 @@ def _fstruct(fid: int, body: bytes) -> bytes:
     return _HEAD.pack(STRUCT, fid) + body
 
 
+def _flist(fid: int, elem_type: int, items: list[bytes]) -> bytes:
+    """A list field; each item is already encoded (a struct's bytes end with its STOP)."""
+    return _HEAD.pack(LIST, fid) + bytes([elem_type]) + _I32.pack(len(items)) + b"".join(items)
+
+
+# The same writers and the typed field reader, public for the other struct modules (kit.content).
+field_string, field_bool, field_i64, field_struct, field_list = _fs, _fbool, _fi64, _fstruct, _flist
+Fields = _Fields
+
+
+def field_i32(fid: int, value: int) -> bytes:
+    """An i32 field (entity offsets, the delete action)."""
+    return _HEAD.pack(I32, fid) + _I32.pack(value)
+
+
+def string_item(value: str) -> bytes:
+    """One string as a list element: ``i32 length ‖ UTF-8``."""
+    raw = value.encode("utf-8")
+    return _I32.pack(len(raw)) + raw
+
+
 _STOP = b"\x00"
 
 
@@ -336,6 +368,28 @@ class MessageCreateEvent:
 
 
 @dataclass(frozen=True)
+class DeleteDetail:
+    """`MessageDeleteEvent`: the sequence ids to delete, for everyone (`delete_for_all`) or the sender only.
+
+    A signed plaintext action: nothing in it is encrypted, so a server can read all of it.
+    """
+
+    sequence_ids: tuple[str, ...]
+    delete_for_all: bool
+    name: ClassVar[str] = DETAIL_FIELDS[7]
+
+    @property
+    def action(self) -> int:
+        """The wire value of `delete_message_action`: 1 delete for self, 2 delete for all."""
+        return 2 if self.delete_for_all else 1
+
+    def encode(self) -> bytes:
+        """The whole `MessageEventDetail` union (field 7 set), as `encoded_message_event_detail` holds it."""
+        ids = _flist(1, STRING, [string_item(s) for s in self.sequence_ids])
+        return _fstruct(7, ids + field_i32(2, self.action) + _STOP) + _STOP
+
+
+@dataclass(frozen=True)
 class OtherDetail:
     """A `MessageEventDetail` of a kind the kit does not model (group change, typing, ...)."""
 
@@ -392,7 +446,7 @@ class MessageEvent:
             out += _fs(10, self.previous_sequence_id)
         return out + _STOP
 
-    def read_detail(self) -> KeyChangeDetail | MessageCreateEvent | OtherDetail:
+    def read_detail(self) -> KeyChangeDetail | MessageCreateEvent | DeleteDetail | OtherDetail:
         """Decode `detail` (once: an event read from bytes already holds it decoded)."""
         cached = self.decoded_detail
         if cached is not None and cached[0] is self.detail:
@@ -400,7 +454,7 @@ class MessageEvent:
         return read_detail(self.detail)
 
 
-def _detail_from(s: Struct, what: str) -> KeyChangeDetail | MessageCreateEvent | OtherDetail:
+def _detail_from(s: Struct, what: str) -> KeyChangeDetail | MessageCreateEvent | DeleteDetail | OtherDetail:
     if len(s.fields) != 1:
         ids = sorted(s.fields) or "none"
         raise WireFormatError(f"{what}: a MessageEventDetail union must set exactly one field, got fields {ids}")
@@ -412,7 +466,26 @@ def _detail_from(s: Struct, what: str) -> KeyChangeDetail | MessageCreateEvent |
         return _key_change_from(value, f"{what} conversationKeyChangeEvent")
     if fid == 1:
         return _mce_from(value, f"{what} messageCreateEvent")
+    if fid == 7:
+        return _delete_from(value, f"{what} messageDeleteEvent")
     return OtherDetail(fid, name)
+
+
+def _delete_from(s: Struct, what: str) -> DeleteDetail:
+    f = _Fields(s, what)
+    ids = f.get(1, LIST, "sequence_ids", required=True)
+    action = f.get(2, I32, "delete_message_action", required=True)
+    if action not in (1, 2):
+        raise WireFormatError(f"{what}: field 2 delete_message_action must be 1 (for self) or 2 (for all), got {action}")
+    out = []
+    for i, raw in enumerate(ids):
+        if not isinstance(raw, bytes):
+            raise WireFormatError(f"{what}: sequence_ids[{i}] must be a string")
+        try:
+            out.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise WireFormatError(f"{what}: sequence_ids[{i}] is not valid UTF-8") from None
+    return DeleteDetail(tuple(out), action == 2)
 
 
 def _key_change_from(s: Struct, what: str) -> KeyChangeDetail:
@@ -453,7 +526,7 @@ def _signature_from(s: Struct, what: str) -> EventSignature:
     )
 
 
-def read_detail(data: bytes, *, what: str = "event detail") -> KeyChangeDetail | MessageCreateEvent | OtherDetail:
+def read_detail(data: bytes, *, what: str = "event detail") -> KeyChangeDetail | MessageCreateEvent | DeleteDetail | OtherDetail:
     """Decode a `MessageEventDetail` union (e.g. `encoded_message_event_detail` after base64)."""
     return _detail_from(read_fields(data, what=what), what)
 
