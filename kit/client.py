@@ -7,15 +7,11 @@ The transport is the only seam: the in-process sandbox, a sandbox server in the 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 
@@ -23,25 +19,38 @@ from kit.errors import APIError, KitError, Problem
 from kit.ids import ConversationId, version_key
 from kit.keys import Identity, PublicKeys
 from kit.message import PreparedMessage
+from kit.oauth import (
+    CHAT_SCOPES,
+    DEMO_CLIENT_ID,
+    DEMO_REDIRECT_URI,
+    LIVE_BASE_URL,
+    OAuthTokens,
+    authorize_url,
+    exchange_code,
+    exchange_code_tokens,
+    refresh_tokens,
+)
 from kit.protocol import KeyInit
 
 __all__ = [
     "CHAT_SCOPES",
+    "DEMO_CLIENT_ID",
+    "DEMO_REDIRECT_URI",
     "LIVE_BASE_URL",
     "Client",
     "EventsPage",
     "KeysResult",
+    "OAuthTokens",
     "PublicKeysResult",
     "SandboxUser",
     "TokenAuth",
     "authorize_url",
     "connect",
     "exchange_code",
+    "exchange_code_tokens",
+    "refresh_tokens",
 ]
 
-LIVE_BASE_URL = "https://api.x.com"
-#: The OAuth 2.0 scopes the chat key endpoints need (X API 2.167 security requirements).
-CHAT_SCOPES = ("dm.read", "dm.write", "tweet.read", "users.read", "offline.access")
 _SANDBOX_URL = "http://sandbox.invalid"
 
 
@@ -353,71 +362,6 @@ def connect(
     if not quiet:
         print(f"kit: talking to {where}")
     return Client(http, user_id=user_id, max_retries=max_retries)
-
-
-# -------------------------------------------------------------------- OAuth 2.0 (PKCE)
-
-
-def authorize_url(
-    client_id: str,
-    redirect_uri: str,
-    *,
-    scopes: tuple[str, ...] = CHAT_SCOPES,
-    authorize_endpoint: str = f"{LIVE_BASE_URL}/2/oauth2/authorize",
-) -> tuple[str, str, str]:
-    """Step one of OAuth 2.0 authorization code + PKCE: the URL to open, the code verifier
-    (keep it secret, for step two) and the state (compare it with the redirect's)."""
-    verifier = secrets.token_urlsafe(64)[:96]
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-    state = secrets.token_urlsafe(16)
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": client_id,
-            "redirect_uri": redirect_uri,
-            "scope": " ".join(scopes),
-            "state": state,
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-    )
-    return f"{authorize_endpoint}?{query}", verifier, state
-
-
-def exchange_code(
-    code: str,
-    verifier: str,
-    *,
-    client_id: str,
-    redirect_uri: str,
-    http: httpx.Client | None = None,
-    token_endpoint: str = f"{LIVE_BASE_URL}/2/oauth2/token",
-) -> str:
-    """Step two: trade the authorization code for a user access token (returned, never printed)."""
-    own = http is None
-    client = http or httpx.Client(timeout=30.0)
-    try:
-        response = client.post(
-            token_endpoint,
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect_uri,
-                "client_id": client_id,
-                "code_verifier": verifier,
-            },
-        )
-    finally:
-        if own:
-            client.close()
-    try:
-        data = response.json()
-    except ValueError:
-        data = {}
-    if response.status_code != 200 or "access_token" not in data:
-        reason = data.get("error_description") or data.get("detail") or data.get("error") or f"HTTP {response.status_code}"
-        raise APIError.of(response.status_code if response.status_code >= 400 else 400, f"token exchange failed: {reason}")
-    return str(data["access_token"])
 
 
 def _now() -> float:  # seam for tests of retry timing

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from kit.errors import WireFormatError
 
 __all__ = [
+    "INT64_MAX",
+    "MAX_VERSION_SKEW_MS",
     "PATH_ID_PATTERN",
     "ConversationId",
     "check_user_id",
@@ -29,30 +31,70 @@ __all__ = [
     "version_key",
 ]
 
+#: The largest signed 64-bit integer: user ids and key versions are i64 in the official SDK.
+INT64_MAX = 2**63 - 1
+
+#: How far into the future a key version (a millisecond timestamp) may be: one day of clock skew.
+#: A version from further ahead would make every later rotation "not newer" until that day.
+MAX_VERSION_SKEW_MS = 24 * 60 * 60 * 1000
+
 #: The `{id}` path parameter of every `/2/chat/conversations/{id}/...` endpoint (X API 2.167).
 # `\Z`, not `$`: in Python `$` also matches before a trailing newline ("1-2\n").
 PATH_ID_PATTERN = re.compile(r"^([0-9]{1,19}|[0-9]{1,19}-[0-9]{1,19}|g[0-9]{1,19})\Z")
-_USER_ID = re.compile(r"^[0-9]{1,19}\Z")
-_VERSION = re.compile(r"^[0-9]{1,30}\Z")
+# ASCII only: `[0-9]`, or isdigit() after isascii(); `\d` and a bare isdigit() also take "²", "١٢٣", "１２３".
+_USER_ID = re.compile(r"^[1-9][0-9]{0,18}\Z")
+_VERSION = re.compile(r"^(0|[1-9][0-9]{0,18})\Z")
 
 
-def check_user_id(user_id: object, *, what: str = "user id") -> str:
-    """Return `user_id` if it is 1 to 19 decimal digits, else raise `WireFormatError`."""
-    if not isinstance(user_id, str) or not _USER_ID.match(user_id):
+def _why_not_decimal(text: str, *, i64: bool = True) -> str:
+    """What a string of ASCII digits breaks, beyond being digits ("" when nothing)."""
+    if len(text) > 1 and text[0] == "0":
+        return ": no leading zero (one number has one spelling)"
+    if len(text) > 19 or (i64 and int(text) > INT64_MAX):
+        return f": at most {INT64_MAX} (an i64, as the SDK stores it)" if i64 else ""
+    return ""
+
+
+def check_user_id(user_id: object, *, what: str = "user id", i64: bool = False) -> str:
+    """Return `user_id` if it is a user id as the X API spells one, else raise `WireFormatError`:
+    ASCII decimal digits without a leading zero (``^[1-9][0-9]{0,18}$``). So "0001" is refused,
+    never taken for user "1". With `i64`, also at most `INT64_MAX` (the SDK stores sender ids as
+    i64): the sandbox asks that of the ids it creates, so no user above it ever exists."""
+    if not isinstance(user_id, str) or not user_id.isascii() or not user_id.isdigit():
         raise WireFormatError(f"{what} must be 1 to 19 decimal digits, got {user_id!r}")
+    why = ": a user id is not 0" if user_id == "0" else _why_not_decimal(user_id, i64=i64)
+    if why or not _USER_ID.match(user_id):
+        raise WireFormatError(f"{what} must be 1 to 19 decimal digits, got {user_id!r}{why}")
     return user_id
 
 
-def check_version(version: object, *, what: str = "version") -> str:
-    """Return `version` if it is a decimal string (1 to 30 digits), else raise `WireFormatError`."""
-    if not isinstance(version, str) or not _VERSION.match(version):
+def version_key(version: object, *, what: str = "version") -> int:
+    """The number a version stands for: sort and compare versions by this, not as text.
+
+    Raises `WireFormatError` unless `version` is ASCII decimal digits without a leading zero
+    and at most `INT64_MAX`: one number has one spelling, so "017" cannot pose as a second "17"."""
+    if not isinstance(version, str) or not version.isascii() or not version.isdigit():
         raise WireFormatError(f"{what} must be a string of decimal digits, got {version!r}")
-    return version
+    why = _why_not_decimal(version)
+    if why or not _VERSION.match(version):
+        raise WireFormatError(f"{what} must be a string of decimal digits, got {version!r}{why}")
+    return int(version)
 
 
-def version_key(version: str) -> int:
-    """The number a version stands for: sort and compare versions by this, not as text."""
-    return int(check_version(version))
+def check_version(version: object, *, what: str = "version", now_ms: int | None = None) -> str:
+    """Return `version` if it is a key version the kit may build or accept, else raise `WireFormatError`.
+
+    A version is a millisecond timestamp (see `version_key` for its spelling) and at most
+    `MAX_VERSION_SKEW_MS` (one day) ahead of `now_ms` (the current time by default): a version
+    from the far future would make every later rotation "not newer" until that day comes."""
+    value = version_key(version, what=what)
+    now = int(time.time() * 1000) if now_ms is None else int(now_ms)
+    if value > now + MAX_VERSION_SKEW_MS:
+        raise WireFormatError(
+            f"{what} {version} is more than one day in the future (now is {now} ms): a version is a millisecond "
+            "timestamp, and one from the far future would block every later rotation"
+        )
+    return str(version)
 
 
 def _user_key(user_id: str) -> tuple[int, str]:

@@ -60,37 +60,46 @@ class Keyring:
     """
 
     def __init__(self, *, trust: TrustStore | None = None) -> None:
-        # conversation id (canonical) -> key version -> the change that brought that key
-        self._changes: dict[str, dict[str, KeyChange]] = {}
-        self._latest: dict[str, str] = {}
+        # conversation id (canonical) -> key version (by value) -> the change that brought that key
+        self._changes: dict[str, dict[int, KeyChange]] = {}
+        self._latest: dict[str, int] = {}
         self.trust = trust
 
     def adopt(self, change: KeyChange) -> Adoption:
-        """Remember a verified key change; make it the latest only if its version is newer."""
+        """Remember a verified key change; make it the latest only if its version is newer.
+
+        A version more than a day in the future (`kit.ids.MAX_VERSION_SKEW_MS`) is refused and
+        not remembered: adopting it would make every honest rotation "not newer" until that day.
+        """
         if not isinstance(change, KeyChange):
             raise WireFormatError(
                 f"a keyring adopts a kit.KeyChange (from kit.read_key_change), got {type(change).__name__}"
             )
         self._check_trust(change)
         cid = _conversation(change.conversation_id)
-        version = check_version(change.conversation_key_version, what="conversation_key_version of the key change")
-        known = self._changes.setdefault(cid, {})
+        version = version_key(change.conversation_key_version, what="conversation_key_version of the key change")
+        known = self._changes.get(cid, {})
         latest = self._latest.get(cid)
+        latest_text = "" if latest is None else known[latest].conversation_key_version
+        try:
+            check_version(change.conversation_key_version, what="conversation_key_version of the key change")
+        except WireFormatError as exc:
+            return Adoption(change=change, adopted=False, reason=f"refused: {exc}", latest_version=latest_text)
         held = known.get(version)
         if held is not None and held.conversation_key != change.conversation_key:
             # A version names one key: a second key under it would change what old messages decrypt to.
             reason = f"version {version} already holds a different conversation key: kept the first"
-            return Adoption(change=change, adopted=False, reason=reason, latest_version=self._latest[cid])
+            return Adoption(change=change, adopted=False, reason=reason, latest_version=latest_text)
         if held is None:
-            known[version] = change
+            self._changes.setdefault(cid, known)[version] = change
         if latest is None:
             self._latest[cid] = version
             reason = "first key change of the conversation"
-            return Adoption(change=change, adopted=True, reason=reason, latest_version=version)
-        if version_key(version) > version_key(latest):
+            return Adoption(change=change, adopted=True, reason=reason, latest_version=str(version))
+        if version > latest:
             self._latest[cid] = version
-            return Adoption(change=change, adopted=True, reason=f"newer than {latest}", latest_version=version)
-        return Adoption(change=change, adopted=False, reason=f"not newer than {latest}", latest_version=latest)
+            return Adoption(change=change, adopted=True, reason=f"newer than {latest}", latest_version=str(version))
+        return Adoption(change=change, adopted=False, reason=f"not newer than {latest}", latest_version=latest_text)
 
     def read(
         self, event_b64: str | bytes, *, recipient: Identity, signing_keys: Iterable[PublicKeys]
@@ -123,8 +132,7 @@ class Keyring:
     def key(self, conversation_id: str, version: str) -> bytes:
         """The conversation key for one key version; `KeyNotFoundError` if the keyring has none."""
         cid = _conversation(conversation_id)
-        check_version(version, what="conversation key version")
-        change = self._changes.get(cid, {}).get(version)
+        change = self._changes.get(cid, {}).get(version_key(version, what="conversation key version"))
         if change is None:
             raise KeyNotFoundError(
                 f"no conversation key for conversation {cid} at version {version}; "
@@ -139,14 +147,15 @@ class Keyring:
         """
         cid = _conversation(conversation_id)
         known = self._changes.get(cid, {})
-        return {version: known[version].conversation_key for version in self._versions(cid)}
+        return {known[v].conversation_key_version: known[v].conversation_key for v in sorted(known)}
 
     def _versions(self, cid: str) -> tuple[str, ...]:
-        return tuple(sorted(self._changes.get(cid, {}), key=version_key))
+        known = self._changes.get(cid, {})
+        return tuple(known[v].conversation_key_version for v in sorted(known))
 
     def __repr__(self) -> str:
         parts = [
-            f"{cid!r}: latest {self._latest[cid]!r} of {len(self._changes[cid])} version(s)"
+            f"{cid!r}: latest {str(self._latest[cid])!r} of {len(self._changes[cid])} version(s)"
             for cid in sorted(self._latest)
         ]
         return f"Keyring({{{', '.join(parts)}}}, conversation_key=<hidden>)"

@@ -7,6 +7,8 @@ same 64 bytes, exactly as the official SDK signs. Verification accepts high-S si
 
 from __future__ import annotations
 
+import re
+
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -17,6 +19,7 @@ from kit.errors import SignatureError, WireFormatError
 
 __all__ = [
     "check_signature_version",
+    "signature_version_number",
     "KEY_CHANGE_MIN_SIGNATURE_VERSION",
     "MIN_SIGNATURE_VERSION",
     "SIGNATURE_VERSION",
@@ -146,10 +149,24 @@ def decode_signature(text: object, *, what: str = "signature") -> bytes:
     return raw
 
 
+#: How the SDK writes a signature version: canonical decimal (no sign, space, leading zero or
+#: non-ASCII digit), at most 9 digits so int() is always cheap and safe.
+_CANONICAL_VERSION = re.compile(r"[1-9][0-9]{0,8}")
+
+
+def signature_version_number(version: object) -> int | None:
+    """The number a `signature_version` names when it is written exactly as the SDK writes one
+    (``"7"``; not ``"07"``, ``"+7"``, ``" 7"``, ``"7\\n"`` or ``"٧"``), else None. The one rule the
+    kit's readers and the sandbox both apply."""
+    if isinstance(version, str) and _CANONICAL_VERSION.fullmatch(version):
+        return int(version)
+    return None
+
+
 def check_signature_version(version: str, what: str, *, minimum: int = MIN_SIGNATURE_VERSION) -> None:
-    """Refuse a `signature_version` that is not ASCII digits or is below `minimum`; `what` names the event."""
-    # isascii(): str.isdigit() is also true for "²", which int() refuses; the length bound keeps
-    # int() under Python's 4300-digit limit (both would be a ValueError, not a SignatureError).
-    digits = version.isascii() and version.isdigit() and len(version) <= 30
-    if not digits or int(version) < minimum:
+    """Refuse a `signature_version` that is not canonical decimal or is below `minimum`; `what` names the event."""
+    number = signature_version_number(version)
+    if number is None:
+        raise SignatureError(f"{what} signature_version {version!r} is not accepted (not canonical decimal, as the SDK writes it)")
+    if number < minimum:
         raise SignatureError(f"{what} signature_version {version!r} is not accepted (minimum {minimum})")

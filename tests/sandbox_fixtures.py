@@ -107,6 +107,8 @@ class OpenAPIResponses:
                 assert re.fullmatch(r"[0-9]{1,19}", data["id"]), data["id"]
                 assert len(data["access_token"]) >= 32
             return
+        if path.startswith("/sandbox/") or path == "/2/oauth2/token":  # OAuth and operator: sandbox-only too
+            return
         found = self.operation(method, path)
         if found is None:
             assert status >= 400, f"{where}: success for a path not in the document"
@@ -163,11 +165,15 @@ def free_port() -> int:
 @dataclass
 class ServedSandbox:
     """`python -m kit sandbox` in a subprocess on a free 127.0.0.1 port, its stdout and stderr
-    appended to `log`. `db` is passed as `--db` (a path or a SQLite URI), `rate_limit` as `--rate-limit`."""
+    appended to `log`. `db` is passed as `--db` (a path or a SQLite URI), `rate_limit` as `--rate-limit`;
+    without one the server runs with `--no-rate-limit` (tests make many users from one address), and
+    `rate_limit="room"` starts it exactly as the README says (the room's default limits). `extra` are
+    more arguments."""
 
     db: Path | str | None
     log: Path
-    rate_limit: int | None = None
+    rate_limit: int | str | None = None
+    extra: tuple[str, ...] = ()
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
 
@@ -178,14 +184,30 @@ class ServedSandbox:
     def log_text(self) -> str:
         return self.log.read_text("utf-8", errors="replace")
 
+    @property
+    def banner(self) -> dict[str, Any]:
+        """The start-up line of the current process (the log is appended to across restarts)."""
+        mark = f'{{"sandbox": "http://127.0.0.1:{self.port}"'
+        lines = [line for line in self.log_text().splitlines() if line.startswith(mark)]
+        assert lines, f"no start-up line for port {self.port}"
+        return dict(json.loads(lines[-1]))
+
+    @property
+    def operator_token(self) -> str:
+        """The operator token this process printed at start."""
+        return str(self.banner["operator_token"])
+
     def start(self, timeout: float = 30.0) -> ServedSandbox:
         """Start the server; return once it answers HTTP (401 to an anonymous request)."""
         self.port = free_port()
         args = [sys.executable, "-m", "kit", "sandbox", "--host", "127.0.0.1", "--port", str(self.port)]
         if self.db is not None:
             args += ["--db", str(self.db)]
-        if self.rate_limit is not None:
+        if self.rate_limit is None:
+            args += ["--no-rate-limit"]
+        elif self.rate_limit != "room":
             args += ["--rate-limit", str(self.rate_limit)]
+        args += list(self.extra)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("X_API_BASE_URL", None)
         env.pop("X_API_USER_TOKEN", None)
@@ -230,10 +252,15 @@ class ServedSandbox:
 
 @contextmanager
 def served_sandbox(
-    log: Path, *, db: Path | str | None = None, rate_limit: int | None = None, timeout: float = 30.0
+    log: Path,
+    *,
+    db: Path | str | None = None,
+    rate_limit: int | str | None = None,
+    extra: tuple[str, ...] = (),
+    timeout: float = 30.0,
 ) -> Iterator[ServedSandbox]:
     """A started `ServedSandbox`, stopped on exit."""
-    server = ServedSandbox(db=db, log=log, rate_limit=rate_limit).start(timeout=timeout)
+    server = ServedSandbox(db=db, log=log, rate_limit=rate_limit, extra=extra).start(timeout=timeout)
     try:
         yield server
     finally:

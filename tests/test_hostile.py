@@ -448,3 +448,34 @@ def test_oversized_base64_is_refused_before_decoding():
         assert isinstance(err, kit.WireFormatError) and "more than" in str(err)
     assert isinstance(_outcome("load_public_key", "A" * 10_000), kit.WireFormatError)
     assert isinstance(_outcome("decode_signature", "A" * 10_000), kit.WireFormatError)
+
+
+# ----------------------------------------------------------------------------- digits and text from outside
+
+#: Digits str.isdigit() takes and int() may not (superscript, Arabic-Indic, full-width), a lone
+#: surrogate (valid in JSON, no text in UTF-8), and a leading zero (a second spelling of a number).
+ODD_NUMBERS = ["²", "١٢٣", "１２３", "1²", "\ud800", "1\ud800", "01", "0" + VERSION]
+
+
+@pytest.mark.parametrize("odd", ODD_NUMBERS)
+def test_odd_digits_and_surrogates_in_what_the_kit_builds(odd):
+    builders = {
+        "ConversationId.parse": lambda: kit.ConversationId.parse(f"1-{odd}"),
+        "Identity.generate": lambda: kit.Identity.generate(odd),
+        "Identity version": lambda: kit.Identity.generate(ALICE.user_id, version=odd),
+        "prepare_key_init": lambda: kit.prepare_key_init(ALICE, [BOB.public_keys], version=odd),
+        "prepare_message": lambda: kit.prepare_message(
+            ALICE, BOB.user_id, "x", conversation_key=KEY, conversation_key_version=odd
+        ),
+        "Keyring.key": lambda: kit.Keyring().key("1:2", odd),
+    }
+    for name, build in builders.items():
+        with pytest.raises(kit.WireFormatError) as err:
+            build()
+        assert str(err.value).strip(), name
+
+
+@pytest.mark.parametrize("odd", ["\ud800", "A\udfffA", "²", "１２３"])
+def test_text_readers_refuse_surrogates_and_odd_digits(odd):
+    for reader in ("from_b64", "load_public_key", "decode_signature", "read_key_change", "read_message"):
+        assert isinstance(_outcome(reader, odd), kit.KitError), reader

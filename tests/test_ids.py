@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from kit.errors import WireFormatError
-from kit.ids import PATH_ID_PATTERN, ConversationId, check_user_id, check_version, new_version, version_key
+from kit.ids import (
+    MAX_VERSION_SKEW_MS,
+    PATH_ID_PATTERN,
+    ConversationId,
+    check_user_id,
+    check_version,
+    new_version,
+    version_key,
+)
 
 A = "1215441834412953600"
 B = "1603419180975409153"
@@ -69,11 +78,18 @@ def test_numeric_order_not_text_order(a, b, lo, hi):
     assert ConversationId.parse(f"{a}-{b}").canonical == f"{lo}:{hi}"
 
 
-def test_leading_zeros_order_by_length_then_text():
-    # The SDK's join_sorted_pair orders by (length, text): a total order even with leading zeros.
-    assert ConversationId.pair("01", "1").canonical == "1:01"
-    assert ConversationId.pair("1", "01").canonical == "1:01"
-    assert ConversationId.pair("09", "10").canonical == "09:10"
+@pytest.mark.parametrize("spelling", ["01", "0000000000000000001", "09", "00"])
+def test_leading_zeros_are_refused_not_another_user(spelling):
+    # "0000000000000000001" is not a second spelling of user "1": one user, one id.
+    with pytest.raises(WireFormatError, match="no leading zero"):
+        ConversationId.pair(spelling, "1")
+    with pytest.raises(WireFormatError, match="no leading zero"):
+        ConversationId.parse(f"10-{spelling}")
+
+
+def test_user_zero_is_refused():
+    with pytest.raises(WireFormatError, match="a user id is not 0"):
+        check_user_id("0")
 
 
 @pytest.mark.parametrize(
@@ -157,35 +173,67 @@ def test_parsed_path_always_matches_pattern():
 # ----------------------------------------------------------------------------- user ids and versions
 
 
-@pytest.mark.parametrize("good", ["0", "1", A, "1234567890123456789"])
+@pytest.mark.parametrize("good", ["1", A, "1234567890123456789", "9223372036854775807"])
 def test_check_user_id_accepts(good):
     assert check_user_id(good) == good
+    assert check_user_id(good, i64=True) == good
 
 
-@pytest.mark.parametrize("bad", ["", "12345678901234567890", "12a", "1\n", " 1", "-1", "١٢", None, 12, b"12"])
+def test_check_user_id_i64_bound():
+    assert check_user_id("9" * 19) == "9" * 19  # a well-formed id (the API's pattern): it names nobody
+    for bad in ("9223372036854775808", "9" * 19):
+        with pytest.raises(WireFormatError, match="an i64"):
+            check_user_id(bad, i64=True)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["", "12345678901234567890", "12a", "1\n", " 1", "-1", "١٢", None, 12, b"12",
+     "0", "01", "0000000000000000001", "²", "١٢٣٤", "１２３", "1\ud800"],
+)  # fmt: skip
 def test_check_user_id_rejects(bad):
     with pytest.raises(WireFormatError, match=r"^sender must be 1 to 19 decimal digits, got "):
         check_user_id(bad, what="sender")
 
 
-@pytest.mark.parametrize("good", ["0", "1", "1795545957535", "9" * 30])
+@pytest.mark.parametrize("good", ["0", "1", "1795545957535", str(int(time.time() * 1000) + MAX_VERSION_SKEW_MS - 60_000)])
 def test_check_version_accepts(good):
     assert check_version(good) == good
 
 
-@pytest.mark.parametrize("bad", ["", "9" * 31, "1.5", "1\n", "v1", " 1", "-1", None, 1, b"1"])
+@pytest.mark.parametrize(
+    "bad",
+    ["", "9" * 31, "9" * 30, "9" * 20, "9223372036854775808", "1.5", "1\n", "v1", " 1", "-1", None, 1, b"1",
+     "01700000000000", "007", "00", "²", "١٢٣", "１２３", "1\ud800"],
+)  # fmt: skip
 def test_check_version_rejects(bad):
     with pytest.raises(WireFormatError, match=r"^key version must be a string of decimal digits, got "):
         check_version(bad, what="key version")
+
+
+def test_check_version_names_the_leading_zero_rule():
+    with pytest.raises(WireFormatError, match="no leading zero"):
+        check_version("01700000000000")
+
+
+@pytest.mark.parametrize("ahead_ms", [MAX_VERSION_SKEW_MS + 60_000, 10 * 365 * MAX_VERSION_SKEW_MS])
+def test_check_version_refuses_the_far_future(ahead_ms):
+    now = 1_800_000_000_000
+    assert check_version(str(now + MAX_VERSION_SKEW_MS), now_ms=now)  # a day of skew is fine
+    with pytest.raises(WireFormatError, match="more than one day in the future"):
+        check_version(str(now + ahead_ms), what="$.version", now_ms=now)
+    with pytest.raises(WireFormatError, match="more than one day in the future"):
+        check_version(str(int(time.time() * 1000) + ahead_ms))
+    assert version_key(str(now + ahead_ms)) == now + ahead_ms  # comparing stored versions has no clock
 
 
 def test_version_key_is_numeric():
     assert version_key("9") < version_key("10")
     assert "9" > "10"  # the trap the function exists for
     assert sorted(["10", "9", "100", "1795545957535", "2"], key=version_key) == ["2", "9", "10", "100", "1795545957535"]
-    assert version_key("007") == 7
-    with pytest.raises(WireFormatError):
-        version_key("1e3")
+    for bad in ("007", "1e3", "²", "9" * 20):
+        with pytest.raises(WireFormatError):
+            version_key(bad)
 
 
 # ----------------------------------------------------------------------------- new_version

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import time
 
 import pytest
 
@@ -134,6 +135,37 @@ def test_same_version_with_another_key_keeps_the_first(alice, bob, changes):
     cid = changes[V1].conversation_id
     assert ring.key(cid, V1) == KEY1
     assert ring.latest(cid) is changes[V2]
+
+
+def test_versions_are_keyed_by_value_not_spelling(alice, bob, changes):
+    # "01795545957535" is not a second key for 1795545957535: a leading zero is refused outright.
+    ring = kit.Keyring()
+    ring.adopt(changes[V1])
+    padded = dataclasses.replace(changes[V1], conversation_key_version="0" + V1, conversation_key=bytes(32))
+    with pytest.raises(kit.WireFormatError, match="no leading zero"):
+        ring.adopt(padded)
+    with pytest.raises(kit.WireFormatError, match="no leading zero"):
+        ring.key(changes[V1].conversation_id, "0" + V1)
+    assert ring.keys(changes[V1].conversation_id) == {V1: KEY1}
+    with pytest.raises(kit.WireFormatError, match="no leading zero"):
+        _init(alice, [bob], "0" + V2, KEY2)  # the kit does not build one either
+
+
+@pytest.mark.parametrize("days_ahead", [2, 365, 10**6])
+def test_a_far_future_version_is_refused_with_a_reason(changes, days_ahead):
+    # Adopting it would make every honest rotation "not newer" until that day: a lock-out.
+    ring = kit.Keyring()
+    cid = changes[V1].conversation_id
+    ring.adopt(changes[V1])
+    future = str(int(time.time() * 1000) + days_ahead * 86_400_000)
+    result = ring.adopt(dataclasses.replace(changes[V2], conversation_key_version=future))
+    assert not result.adopted
+    assert result.reason.startswith("refused: ") and "more than one day in the future" in result.reason
+    assert result.latest_version == V1
+    assert ring.keys(cid) == {V1: KEY1}  # not remembered either
+    assert ring.adopt(changes[V3]).adopted  # the next honest rotation still wins
+    first = kit.Keyring().adopt(dataclasses.replace(changes[V1], conversation_key_version=future))
+    assert not first.adopted and first.latest_version == ""
 
 
 def test_latest_never_goes_backwards(changes):

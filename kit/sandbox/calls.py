@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from kit.encoding import b64, from_b64
 from kit.errors import APIError, KitError
+from kit.sandbox.limits import CONVERSATION_QUOTA_BYTES
 from kit.sandbox.store import Store
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "iso_time",
     "json_depth",
     "paginate",
+    "read_headers",
     "read_json_body",
     "request_digest",
 ]
@@ -35,10 +37,12 @@ MAX_JSON_DEPTH = 32
 
 @dataclass(frozen=True)
 class Context:
-    """What every resource of the sandbox works on: the store and the clock."""
+    """What every resource of the sandbox works on: the store, the clock, and how many bytes
+    of events one conversation may hold."""
 
     store: Store
     clock: Callable[[], float]
+    conversation_quota_bytes: int = CONVERSATION_QUOTA_BYTES
 
     def now_ms(self) -> int:
         """The clock's time in whole milliseconds (how the store records it)."""
@@ -91,6 +95,23 @@ class RateLimit:
         }
 
 
+#: Headers a request may carry once: with two, which one counts would be the server's guess.
+SINGLE_HEADERS = ("authorization", "content-type")
+
+
+def read_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The request's headers by lower-cased name; a 400 naming the header when one of
+    `SINGLE_HEADERS` comes twice (two `Authorization` headers: neither is trusted)."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    out: dict[str, str] = {}
+    for name, value in pairs:
+        key = name.lower()
+        if key in out and key in SINGLE_HEADERS:
+            raise APIError.of(400, f"the {key} header is sent more than once; send it once", parameter=key)
+        out[key] = value
+    return out
+
+
 def read_json_body(body: bytes, headers: dict[str, str], *, required: bool) -> Any:
     """The request body as JSON (None when empty and not required), or a 400 saying why not."""
     if not body:
@@ -98,8 +119,9 @@ def read_json_body(body: bytes, headers: dict[str, str], *, required: bool) -> A
             raise APIError.of(400, "request body is required (JSON)", parameter="body")
         return None
     ctype = headers.get("content-type", "")
-    if ctype and "json" not in ctype:
-        raise APIError.of(400, f"request body must be application/json, got content-type {ctype!r}", parameter="body")
+    if ctype.split(";", 1)[0].strip().lower() != "application/json":
+        got = f"content-type {ctype[:80]!r}" if ctype else "no content-type"
+        raise APIError.of(415, f"a JSON request body needs content-type application/json, got {got}", parameter="content-type")
     try:
         parsed = json.loads(body)
     except RecursionError:
@@ -143,7 +165,10 @@ def paginate(items: list[Any], query: dict[str, Any]) -> tuple[list[Any], dict[s
     start = 0
     if token is not None:
         try:
-            start = int(from_b64(token, what="pagination_token", max_len=40).decode("ascii"))
+            text = from_b64(token, what="pagination_token", max_len=40).decode("ascii")
+            if not text.isdigit() or len(text) > 12:  # ASCII digits only: int() also reads " 1", "+1", "1_0"
+                raise ValueError(text)
+            start = int(text)
         except (KitError, ValueError, UnicodeDecodeError):
             raise APIError.of(400, "pagination_token is not one this sandbox issued", parameter="pagination_token", value=str(token)) from None
         if not 0 <= start <= len(items):

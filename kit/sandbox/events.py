@@ -9,8 +9,9 @@ from kit.errors import APIError
 from kit.ids import ConversationId
 from kit.sandbox.calls import Call, Context, iso_time
 from kit.sandbox.conversations import Conversations
+from kit.sandbox.limits import is_ascii_number
 from kit.sandbox.reply import Reply, json_reply
-from kit.sandbox.store import Store, StoredEvent
+from kit.sandbox.store import SEQUENCE_BASE, Store, StoredEvent
 
 __all__ = ["EventLog"]
 
@@ -42,24 +43,45 @@ class EventLog:
             )
         return stored
 
+    def charge(self, db: Any, cid: ConversationId, size: int) -> None:
+        """Count `size` more stored bytes against the conversation's quota, inside the write's
+        transaction: over the quota, a 403 and the transaction (so the event) is rolled back."""
+        row = db.execute("SELECT stored_bytes FROM conversations WHERE id = ?", (cid.canonical,)).fetchone()
+        used, quota = (row[0] if row else 0), self.ctx.conversation_quota_bytes
+        if used + size > quota:
+            raise APIError.of(
+                403,
+                f"conversation {cid.path} holds {used} bytes of events and this one is {size}: the sandbox stores at most "
+                f"{quota} bytes per conversation; nothing was stored",
+                resource_type="conversation",
+                resource_id=cid.path,
+            )
+        db.execute("UPDATE conversations SET stored_bytes = stored_bytes + ? WHERE id = ?", (size, cid.canonical))
+
     def list_events(self, call: Call) -> Reply:
-        """getChatConversationEvents: messages newest first, a page at a time, with every key change."""
+        """getChatConversationEvents: messages newest first, a page at a time, with every key change.
+
+        The page is read in SQL (``seq < token ORDER BY seq DESC LIMIT size + 1``): a read costs
+        one page and the key changes, however many messages the conversation holds."""
         cid = self.conversations.resolve(call.params["id"], call.caller or "", must_exist=True)
-        rows = self.ctx.store.read(
-            "SELECT seq, conversation_id, kind, message_id, sender_id, key_version, request_digest, encoded, created_at "
-            "FROM events WHERE conversation_id = ? ORDER BY seq DESC",
-            (cid.canonical,),
-        )
-        events = [Store.event_from(r) for r in rows]
-        key_events = [b64(e.encoded) for e in reversed(events) if e.kind == "key_change"]
-        messages = [e for e in events if e.kind == "message"]  # newest first
         # The token is the sequence id to continue below, so pages stay right while new messages arrive.
         token = call.query.get("pagination_token")
+        below = None
         if token is not None:
-            if not (token.isdigit() and len(token) <= 20):
+            if not is_ascii_number(token):  # ASCII digits only: "²".isdigit() is true, and int() fails on it
                 raise APIError.of(400, "pagination_token is not one this sandbox issued", parameter="pagination_token", value=token)
-            messages = [e for e in messages if int(e.sequence_id) < int(token)]
+            below = min(max(int(token) - SEQUENCE_BASE, 0), 2**62)
         size = int(call.query.get("max_results", 10))
+        columns = "seq, conversation_id, kind, message_id, sender_id, key_version, request_digest, encoded, created_at"
+        keys = self.ctx.store.read(
+            f"SELECT {columns} FROM events WHERE conversation_id = ? AND kind = 'key_change' ORDER BY seq", (cid.canonical,)
+        )
+        rows = self.ctx.store.read(
+            f"SELECT {columns} FROM events WHERE conversation_id = ? AND kind = 'message' AND seq < ? ORDER BY seq DESC LIMIT ?",
+            (cid.canonical, below if below is not None else 2**62, size + 1),
+        )
+        key_events = [b64(Store.event_from(r).encoded) for r in keys]
+        messages = [Store.event_from(r) for r in rows]  # newest first, one past the page
         page = messages[:size]
         meta: dict[str, Any] = {"result_count": len(page), "has_more": len(messages) > size}
         if meta["has_more"]:

@@ -8,7 +8,7 @@ from typing import Any
 from kit import signature as _sig
 from kit.encoding import from_b64
 from kit.errors import APIError, KitError
-from kit.ids import ConversationId, check_version, version_key
+from kit.ids import MAX_VERSION_SKEW_MS, ConversationId, check_user_id, check_version, version_key
 from kit.sandbox.calls import Call, Context, request_digest
 from kit.sandbox.conversations import Conversations
 from kit.sandbox.events import EventLog
@@ -30,10 +30,10 @@ SUPPORTED_SIGNATURE_VERSIONS = range(_sig.MIN_SIGNATURE_VERSION, int(_sig.SIGNAT
 
 
 def is_supported_signature_version(text: str) -> bool:
-    """Whether `text` names a supported signature version: ASCII digits only and at most 9 of
-    them, so safe to pass to int() (no Unicode digits, no 4,300-digit strings that int()
-    refuses), and in `SUPPORTED_SIGNATURE_VERSIONS`."""
-    return 0 < len(text) <= 9 and text.isascii() and text.isdigit() and int(text) in SUPPORTED_SIGNATURE_VERSIONS
+    """Whether `text` names a supported signature version, written as the SDK writes one
+    (`kit.signature.signature_version_number`: canonical ASCII decimal) and in `SUPPORTED_SIGNATURE_VERSIONS`."""
+    number = _sig.signature_version_number(text)
+    return number is not None and number in SUPPORTED_SIGNATURE_VERSIONS
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class KeyChangeRequest:
     triples: list[tuple[str, str, str]]  # (user_id, encrypted_conversation_key, public_key_version)
 
 
-def read_key_change_request(body: dict[str, Any]) -> KeyChangeRequest:
+def read_key_change_request(body: dict[str, Any], *, now_ms: int | None = None) -> KeyChangeRequest:
     """Layer two's checks of a key-change body that need no stored state: the signed action
     holds a key-change detail, it matches the body entry for entry, versions and signature are
     well formed, each wrapped key is 113 bytes. (The store-backed checks are `KeyChanges.check`.)"""
@@ -75,7 +75,7 @@ def read_key_change_request(body: dict[str, Any]) -> KeyChangeRequest:
     where = f"$.action_signatures[{actions.index(action)}]"
     version = body["conversation_key_version"]
     try:
-        check_version(version, what="$.conversation_key_version")
+        check_version(version, what="$.conversation_key_version", now_ms=now_ms)
     except KitError as exc:
         raise APIError.of(400, str(exc), parameter="$.conversation_key_version", value=str(version)) from None
     if detail.conversation_key_version != version:
@@ -105,6 +105,10 @@ def read_key_change_request(body: dict[str, Any]) -> KeyChangeRequest:
         missing = [k for k in ("user_id", "encrypted_conversation_key", "public_key_version") if not isinstance(e.get(k), str)]
         if missing:
             raise APIError.of(400, f"$.conversation_participant_keys[{i}].{missing[0]} is required", parameter=f"$.conversation_participant_keys[{i}].{missing[0]}")
+        try:
+            check_user_id(e["user_id"], what=f"$.conversation_participant_keys[{i}].user_id")
+        except KitError as exc:
+            raise APIError.of(400, str(exc), parameter=f"$.conversation_participant_keys[{i}].user_id") from None
         triples.append((e["user_id"], e["encrypted_conversation_key"], e["public_key_version"]))
     body_set = sorted(triples)
     detail_set = sorted((p.user_id, p.encrypted_conversation_key, p.public_key_version) for p in detail.participant_keys)
@@ -168,7 +172,7 @@ class KeyChanges:
     ) -> KeyChangeRequest:
         """Layer two for a key change: the body's own checks, then the signer's and every
         participant's key versions are registered and the participants are the conversation's."""
-        request = read_key_change_request(body)
+        request = read_key_change_request(body, now_ms=self.ctx.now_ms())
         action, where, triples = request.action, request.where, request.triples
         sig = action["message_event_signature"]
         # the signer's and every participant's registered key versions, in one query
@@ -215,7 +219,9 @@ class KeyChanges:
         action, version = request.action, request.detail.conversation_key_version
         row = db.execute("SELECT latest_key_version FROM conversations WHERE id = ?", (cid.canonical,)).fetchone()
         latest = row[0] if row else None
-        if latest is not None and version_key(version) <= version_key(latest):
+        now = self.ctx.now_ms()
+        # A latest version from the far future (stored before versions were bounded) blocks nothing.
+        if latest is not None and version_key(version) <= int(latest) <= now + MAX_VERSION_SKEW_MS:
             raise APIError.of(
                 409,
                 f"conversation_key_version {version} is not newer than the latest key version {latest} of {cid.path}: "
@@ -223,7 +229,6 @@ class KeyChanges:
                 parameter="$.conversation_key_version",
                 value=version,
             )
-        now = self.ctx.now_ms()
         if row is None:
             db.execute(
                 "INSERT INTO conversations (id, kind, created_by, created_at) VALUES (?, ?, ?, ?)",
@@ -248,6 +253,7 @@ class KeyChanges:
             signature=EventSignature(sig["signature"], sig["public_key_version"], sig["signature_version"]),
         )
         encoded = event.encode()
+        self.events.charge(db, cid, len(encoded))
         db.execute("UPDATE events SET encoded = ? WHERE seq = ?", (encoded, seq))
         db.execute("UPDATE conversations SET latest_key_version = ? WHERE id = ?", (version, cid.canonical))
         return StoredEvent(seq, cid.canonical, "key_change", action["message_id"], caller, version, digest, encoded, now)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from kit import signature as _sig
 from kit.encoding import b64, from_b64
 from kit.errors import APIError, KitError
-from kit.sandbox.calls import MAX_BODY_BYTES, Call, Context, request_digest
+from kit.sandbox.calls import Call, Context, request_digest
 from kit.sandbox.conversations import Conversations
 from kit.sandbox.events import EventLog
 from kit.sandbox.key_changes import is_supported_signature_version
+from kit.sandbox.limits import MAX_MESSAGE_BYTES, MAX_MESSAGE_CHARS
 from kit.sandbox.public_keys import PublicKeyDirectory
 from kit.sandbox.reply import Reply, json_reply
 from kit.sandbox.store import StoredEvent
@@ -33,8 +34,16 @@ class Messages:
         caller = call.caller or ""
         cid = self.conversations.resolve(call.params["id"], caller, must_exist=True)
         body = call.body
+        mce_text = body["encoded_message_create_event"]
+        if len(mce_text) > MAX_MESSAGE_CHARS:
+            raise APIError.of(
+                413,
+                f"$.encoded_message_create_event is {len(mce_text)} characters of base64; a message may be at most "
+                f"{MAX_MESSAGE_BYTES} bytes ({MAX_MESSAGE_CHARS} characters): X messages are 10,000 characters of text",
+                parameter="$.encoded_message_create_event",
+            )
         try:
-            mce_bytes = from_b64(body["encoded_message_create_event"], what="$.encoded_message_create_event", max_len=MAX_BODY_BYTES)
+            mce_bytes = from_b64(mce_text, what="$.encoded_message_create_event", max_len=MAX_MESSAGE_BYTES)
             mce = read_message_create_event(mce_bytes, what="$.encoded_message_create_event")
         except KitError as exc:
             raise APIError.of(400, str(exc), parameter="$.encoded_message_create_event") from None
@@ -90,6 +99,7 @@ class Messages:
                     signature=mes,
                 )
                 encoded = event.encode()
+                self.events.charge(db, cid, len(encoded))
                 db.execute("UPDATE events SET encoded = ? WHERE seq = ?", (encoded, seq))
                 stored = StoredEvent(seq, cid.canonical, "message", message_id, caller, mce.conversation_key_version, digest, encoded, now)
         return json_reply(201, {"data": {"encoded_message_event": b64(stored.encoded)}})

@@ -6,13 +6,21 @@ import json
 from typing import Any
 
 from kit.errors import APIError, KitError
-from kit.ids import check_version
+from kit.ids import check_user_id, check_version
 from kit.keys import PublicKeys, fingerprint, load_public_key
 from kit.sandbox.calls import Call, Context
 from kit.sandbox.reply import Reply, json_reply
 from kit.sandbox.users import Users
 
 __all__ = ["PublicKeyDirectory"]
+
+
+def _path_user(text: str) -> str:
+    """A user id from the path, or a 400: "0001" is no spelling of user "1"."""
+    try:
+        return check_user_id(text, what="path parameter id")
+    except KitError as exc:
+        raise APIError.of(400, str(exc), parameter="id", value=text) from None
 
 
 class PublicKeyDirectory:
@@ -26,7 +34,7 @@ class PublicKeyDirectory:
 
     def add(self, call: Call) -> Reply:
         """addUserPublicKey: register (or idempotently re-register) the caller's keys as a version."""
-        user_id = call.params["id"]
+        user_id = _path_user(call.params["id"])
         if user_id != call.caller:
             raise APIError.of(
                 403, f"user {call.caller} cannot register keys for user {user_id}", resource_type="user", resource_id=user_id
@@ -34,7 +42,7 @@ class PublicKeyDirectory:
         body = call.body
         version = body["version"]
         try:
-            check_version(version, what="$.version")
+            check_version(version, what="$.version", now_ms=self.ctx.now_ms())
         except KitError as exc:
             raise APIError.of(400, str(exc), parameter="$.version", value=str(version)) from None
         reg = body["public_key"]
@@ -77,7 +85,7 @@ class PublicKeyDirectory:
 
     def get_one(self, call: Call) -> Reply:
         """getUsersPublicKey: one user's key versions, newest first."""
-        user_id = call.params["id"]
+        user_id = _path_user(call.params["id"])
         if not self.users.exists(user_id):
             raise APIError.of(404, f"user {user_id} does not exist in this sandbox", resource_type="user", resource_id=user_id, parameter="id", value=user_id)
         return json_reply(200, {"data": self._fields(self._keys_of(user_id), call.query)})
@@ -86,6 +94,11 @@ class PublicKeyDirectory:
         """getUsersPublicKeys: several users' key versions; unknown users are listed in `errors`."""
         data: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
+        for i, user_id in enumerate(call.query["ids"]):
+            try:
+                check_user_id(user_id, what=f"query parameter ids[{i}]")
+            except KitError as exc:
+                raise APIError.of(400, str(exc), parameter="ids") from None
         for user_id in dict.fromkeys(call.query["ids"]):
             if not self.users.exists(user_id):
                 errors.append(

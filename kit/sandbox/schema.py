@@ -7,6 +7,7 @@ participant) is checked by the resource modules (`kit.sandbox.key_changes`, `con
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -75,6 +76,9 @@ class Operation:
             parsed: Any = value
             if schema.get("type") == "array":
                 parsed = value.split(",") if value else []
+                most = schema.get("maxItems")
+                if most is not None and len(parsed) > most:  # before any walk of the items
+                    raise APIError.of(400, f"query parameter {name} lists {len(parsed)} items; at most {most}", parameter=name)
             elif schema.get("type") == "integer":
                 if not re.fullmatch(r"-?[0-9]{1,18}", value):
                     raise APIError.of(400, f"query parameter {name} must be an integer, got {value!r}", parameter=name, value=value)
@@ -92,12 +96,17 @@ class Operation:
         _raise_first(self.body_validator, body, "request body")
 
 
+#: How many of jsonschema's errors are looked at to name the best one: errors come lazily, so
+#: an invalid array of a million items costs a few items' walk, not a million errors.
+FIRST_ERRORS = 8
+
+
 def _raise_first(validator: Any, instance: Any, what: str, *, parameter: str | None = None) -> None:
     from jsonschema.exceptions import best_match
 
     if validator.fast is not None and validator.fast(instance):
         return  # valid: the compiled check accepts only what jsonschema accepts
-    error = best_match(validator.full.iter_errors(instance))
+    error = best_match(itertools.islice(validator.full.iter_errors(instance), FIRST_ERRORS))
     if error is None:
         return
     where = _json_path(error.absolute_path)

@@ -16,31 +16,36 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
+from typing import Any
 
 from kit.errors import APIError, KitError
 from kit.ids import check_user_id
 from kit.keys import PublicKeys
-from kit.sandbox.calls import MAX_BODY_BYTES, Call, Context, RateLimit, read_json_body
+from kit.sandbox.calls import MAX_BODY_BYTES, Call, Context, RateLimit, read_headers, read_json_body
 from kit.sandbox.conversations import Conversations
 from kit.sandbox.events import EventLog
 from kit.sandbox.groups import Groups
 from kit.sandbox.key_changes import KeyChanges
+from kit.sandbox.limits import CONVERSATION_QUOTA_BYTES, body_limit, check_shape, check_text
 from kit.sandbox.messages import Messages
-from kit.sandbox.oauth import OAuthCodes
+from kit.sandbox.oauth import OAuth
+from kit.sandbox.oauth_clients import OAuthClients
+from kit.sandbox.operator import OPERATOR_PREFIX, Operator, OperatorCall, operator_template
 from kit.sandbox.public_keys import PublicKeyDirectory
-from kit.sandbox.reply import Reply, hide_token, problem_reply
+from kit.sandbox.reply import Reply, hide_token, json_reply, problem_reply
 from kit.sandbox.schema import spec
 from kit.sandbox.store import Store
 from kit.sandbox.users import Users
 
-__all__ = ["MAX_BODY_BYTES", "ROUTES", "Reply", "Sandbox"]
+__all__ = ["MAX_BODY_BYTES", "ROUTES", "SANDBOX_PATHS", "Reply", "Sandbox"]
 
 log = logging.getLogger("kit.sandbox")
 
 #: The routing table: each X API operation the sandbox implements, and the (resource, method)
-#: that answers it. The sandbox-only routes (OAuth, POST /sandbox/users) are in `Sandbox._dispatch`.
+#: that answers it. The sandbox-only routes (OAuth, POST /sandbox/users, the operator's
+#: `/sandbox/operator/...` in `operator.OPERATOR_ROUTES`) are in `Sandbox._dispatch`.
 ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType({
     "addUserPublicKey": ("public_keys", "add"),
     "getUsersPublicKey": ("public_keys", "get_one"),
@@ -55,11 +60,18 @@ ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType({
 })  # fmt: skip
 
 
+#: The sandbox-only paths with no parameter (logged as they are).
+SANDBOX_PATHS = frozenset({"/sandbox/users", "/sandbox/oauth2/authorize", "/2/oauth2/token"})
+
+
 class Sandbox:
     """An offline X API for chat keys: users, public keys, conversations, key changes, messages.
 
     `db` is a SQLite path (``":memory:"`` by default). `rate_limit` (requests per user and
-    endpoint per 15 minutes) is off unless given.
+    endpoint per 15 minutes) is off unless given, as is `user_creation_limit` (users
+    `POST /sandbox/users` creates per client address per 15 minutes). `conversation_quota_bytes` bounds the
+    stored events of each conversation (`kit.sandbox.limits.CONVERSATION_QUOTA_BYTES` by default).
+    `operator_token` unlocks the operator's endpoints (`/sandbox/operator/...`); without one they all answer 403.
     """
 
     ROUTES = ROUTES
@@ -71,13 +83,19 @@ class Sandbox:
         rate_limit: int | None = None,
         clock: Callable[[], float] = time.time,
         max_body_bytes: int = MAX_BODY_BYTES,
+        conversation_quota_bytes: int = CONVERSATION_QUOTA_BYTES,
+        operator_token: str | None = None,
+        user_creation_limit: int | None = None,
     ) -> None:
-        self.context = Context(Store(db), clock)
+        self.context = Context(Store(db), clock, conversation_quota_bytes)
         self.max_body_bytes = max_body_bytes
         self.rate_limit = RateLimit(rate_limit) if rate_limit else None
+        self.user_creation_limit = RateLimit(user_creation_limit) if user_creation_limit else None
         self._spec = spec()
-        self._oauth = OAuthCodes()
         users = Users(self.context)
+        self.oauth_clients = OAuthClients()
+        self._oauth = OAuth(users, self.oauth_clients)
+        self._operator = Operator(operator_token, {"revoke_user": self._op_revoke, "register_client": self._op_register_client})
         public_keys = PublicKeyDirectory(self.context, users)
         conversations = Conversations(self.context, users)
         events = EventLog(self.context, conversations)
@@ -109,9 +127,40 @@ class Sandbox:
     def __repr__(self) -> str:
         return f"Sandbox(db={self.store.path!r})"
 
-    def revoke(self, user_id: str) -> None:
-        """Revoke a user's access token (the sandbox's admin side; not an HTTP endpoint)."""
-        self._users.revoke(user_id)
+    def revoke(self, user_id: str) -> bool:
+        """Revoke a user for good: every token of theirs stops working, their outstanding OAuth
+        codes are deleted, and no new code or token is issued to them. False if no such user.
+        Over HTTP: `POST /sandbox/operator/users/{id}/revoke` with the operator token."""
+        found = self._users.revoke(user_id)  # first: an authorize after this fails to authenticate
+        self._oauth.forget_user(user_id)
+        return found
+
+    def register_client(self, client_id: str, redirect_uris: list[str]) -> dict[str, object]:
+        """Register an OAuth client with its exact redirect URIs (replacing its old ones).
+        Over HTTP: `POST /sandbox/operator/clients` with the operator token."""
+        return self.oauth_clients.register(client_id, redirect_uris)
+
+    def _op_revoke(self, call: OperatorCall) -> Reply:
+        user_id = call.params["id"]
+        if not self.revoke(user_id):
+            raise APIError.of(404, f"no user {user_id} in this sandbox", resource_type="user", value=user_id)
+        return json_reply(200, {"data": {"id": user_id, "revoked": True}})
+
+    def _op_register_client(self, call: OperatorCall) -> Reply:
+        body = read_json_body(call.body, call.headers, required=True)
+        if not isinstance(body, dict):
+            raise APIError.of(400, "the body must be {\"client_id\": ..., \"redirect_uris\": [...]}", parameter="body")
+        return json_reply(201, {"data": self.register_client(body.get("client_id"), body.get("redirect_uris"))})
+
+    def route_template(self, method: str, path: str) -> str:
+        """The route `path` matches, as a template (``/2/chat/conversations/{id}/events``), for
+        logs: never the path as sent, which may hold anything (a token pasted as an id)."""
+        if path in SANDBOX_PATHS:
+            return path
+        if path.startswith(OPERATOR_PREFIX):
+            return operator_template(method, path)
+        template = next((op.template for op in self._spec.operations if op.pattern.match(path)), None)
+        return template if template is not None else "{unmatched path}"
 
     def lie(self, *, swap_keys_of: str, with_keys: PublicKeys | None) -> None:
         """Play a lying server, for the lesson: from now on whoever fetches `swap_keys_of`'s public keys
@@ -130,51 +179,90 @@ class Sandbox:
     # ------------------------------------------------------------------ the door
 
     def handle(
-        self, method: str, path: str, query: list[tuple[str, str]], headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        headers: Mapping[str, str] | Iterable[tuple[str, str]],
+        body: bytes,
+        *,
+        client: str | None = None,
     ) -> Reply:
-        """Answer one HTTP request. Never raises; every failure is a problem reply."""
-        lowered = {k.lower(): v for k, v in headers.items()}
+        """Answer one HTTP request. Never raises; every failure is a problem reply.
+
+        `headers` is a mapping or, as the doors pass them, every (name, value) pair as sent,
+        so a header sent twice is seen. `client` is the caller's address (the HTTP door's), for
+        the limit on creating users."""
+        lowered: dict[str, str] = {}
         try:
-            return self._dispatch(method.upper(), path, query, lowered, body)
+            lowered = read_headers(headers)
+            return self._dispatch(method.upper(), path, query, lowered, body, client or "in-process")
         except APIError as err:
             return hide_token(problem_reply(err), lowered)
         except KitError as err:  # input the rules did not catch earlier: still the client's, a 400
             return hide_token(problem_reply(APIError.of(400, str(err))), lowered)
         except Exception:  # a bug in the sandbox: log it (no request data), answer without a trace
-            log.exception("sandbox error on %s %s", method, path.split("?")[0])
+            log.exception("sandbox error on %s %s", method, self.route_template(method, path))
             return problem_reply(APIError.of(500, "the sandbox hit an internal error; the request was not stored"))
 
-    def _dispatch(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str], body: bytes) -> Reply:
+    def _limit(self, limit: RateLimit | None, who: str, what: str) -> dict[str, str]:
+        return limit.check(who, what, self.clock()) if limit is not None else {}
+
+    def _dispatch(
+        self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str], body: bytes, client: str
+    ) -> Reply:
         if len(body) > self.max_body_bytes:
             raise APIError.of(413, f"request body is {len(body)} bytes; the sandbox accepts at most {self.max_body_bytes}")
+        if path.startswith(OPERATOR_PREFIX):
+            return self._operator.handle(method, path, headers, body)
         if path == "/sandbox/oauth2/authorize" and method == "GET":
-            status, head, payload = self._oauth.authorize(self._users.authenticate(headers), query, self.clock())
-            return Reply(status, head, payload)
+            user = self._users.authenticate(headers)
+            return self._with(self._limit(self.rate_limit, user, "oauthAuthorize"), self._oauth.authorize(user, query, self.clock()))
         if path == "/2/oauth2/token" and method == "POST":
-            user_id, scope = self._oauth.token(body, self.clock())
-            return Reply(200, {"content-type": "application/json"}, OAuthCodes.token_reply(self._users.issue_token(user_id), scope))
+            return self._with(self._limit(self.rate_limit, client, "oauthToken"), self._oauth.token(headers, body, self.clock()))
         if path == "/sandbox/users":
             if method != "POST":
                 raise APIError.of(405, f"{method} is not allowed on /sandbox/users; use POST", headers={"allow": "POST"})
-            return self._users.create(read_json_body(body, headers, required=True))
+            limit_headers = self._limit(self.user_creation_limit, client, "createSandboxUser")
+            return self._with(limit_headers, self._users.create(self._read_body("createSandboxUser", body, headers, required=True)))
         found = self._spec.find(method, path)
         if found is None:
             raise APIError.of(404, f"no endpoint {method} {path} in the sandbox", resource_type="endpoint", value=path)
         op, params = found
         caller = self._users.authenticate(headers)
+        for name, value in params.items():
+            check_text(value, f"path parameter {name}", limit=256, parameter=name)
+        for name, value in query:
+            check_text(name, "a query parameter name", limit=256, parameter="query")
+            check_text(value, f"query parameter {name}", parameter=name)
         op.validate_path(params)
         parsed_query = op.validate_query(query)
         parsed_body = None
         if op.body_validator is not None:
-            parsed_body = read_json_body(body, headers, required=op.body_required)
+            parsed_body = self._read_body(op.operation_id, body, headers, required=op.body_required)
             op.validate_body(parsed_body)
+        elif len(body) > body_limit(op.operation_id):
+            self._read_body(op.operation_id, body, headers, required=False)
         limit_headers = self.rate_limit.check(caller, op.operation_id, self.clock()) if self.rate_limit else {}
         handler = self._handlers.get(op.operation_id)
         if handler is None:
             raise APIError.of(
                 404, f"{op.operation_id} is in the X API but not in the sandbox", resource_type="endpoint", value=path
             )
-        reply: Reply = handler(Call(op.operation_id, params, parsed_query, parsed_body, body, caller))
-        if limit_headers:
-            reply.headers.update(limit_headers)
+        return self._with(limit_headers, handler(Call(op.operation_id, params, parsed_query, parsed_body, body, caller)))
+
+    @staticmethod
+    def _with(limit_headers: dict[str, str], reply: Reply) -> Reply:
+        reply.headers.update(limit_headers)
         return reply
+
+    @staticmethod
+    def _read_body(op_id: str, body: bytes, headers: dict[str, str], *, required: bool) -> Any:
+        """The body as JSON, refused first by its size for `op_id` (413), then by any array,
+        string or object over its bound (`kit.sandbox.limits`): all before any schema walk."""
+        limit = body_limit(op_id)
+        if len(body) > limit:
+            raise APIError.of(413, f"request body is {len(body)} bytes; {op_id} accepts at most {limit}", parameter="body")
+        parsed = read_json_body(body, headers, required=required)
+        check_shape(parsed)
+        return parsed

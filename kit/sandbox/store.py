@@ -31,6 +31,15 @@ CREATE TABLE IF NOT EXISTS users (
     token_digest TEXT UNIQUE,
     revoked INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS tokens (
+    digest TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    kind TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens (user_id);
 CREATE TABLE IF NOT EXISTS public_keys (
     user_id TEXT NOT NULL REFERENCES users(id),
     version TEXT NOT NULL,
@@ -44,7 +53,8 @@ CREATE TABLE IF NOT EXISTS conversations (
     created_by TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     latest_key_version TEXT,
-    info TEXT NOT NULL DEFAULT '{}'
+    info TEXT NOT NULL DEFAULT '{}',
+    stored_bytes INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS members (
     conversation_id TEXT NOT NULL REFERENCES conversations(id),
@@ -97,6 +107,7 @@ class Store:
 
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
+        self.rows_read = 0  # rows `read` returned, all told: what a test of paging counts
         self._lock = threading.RLock()
         try:
             # A ``file:`` URI opens with its options, e.g. ``file:room.sqlite?mode=ro`` (read-only).
@@ -107,8 +118,25 @@ class Store:
                 self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(_SCHEMA)
+            self._add_stored_bytes()
         except sqlite3.Error as exc:
             raise APIError.of(503, f"sandbox database {path!r} cannot be opened: {exc}", resource_type="database") from None
+
+    def _add_stored_bytes(self) -> None:
+        """A file from before the per-conversation quota gets its `stored_bytes` column, counted
+        from its events (a read-only file is left as it is: it stores nothing anyway)."""
+        columns = [r[1] for r in self._db.execute("PRAGMA table_info(conversations)")]
+        if "stored_bytes" in columns:
+            return
+        try:
+            with self.transaction() as db:
+                db.execute("ALTER TABLE conversations ADD COLUMN stored_bytes INTEGER NOT NULL DEFAULT 0")
+                db.execute(
+                    "UPDATE conversations SET stored_bytes = "
+                    "(SELECT COALESCE(SUM(length(encoded)), 0) FROM events WHERE events.conversation_id = conversations.id)"
+                )
+        except APIError:
+            pass
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -132,8 +160,9 @@ class Store:
     def read(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
             try:
-                cur = self._db.execute(sql, args)
-                return cur.fetchall()
+                rows = self._db.execute(sql, args).fetchall()
+                self.rows_read += len(rows)
+                return rows
             except sqlite3.OperationalError as exc:
                 raise APIError.of(503, f"the sandbox cannot read its database now ({exc})", resource_type="database") from None
 

@@ -22,7 +22,7 @@ class SandboxTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
         query = request.url.params.multi_items() if request.url.query else []
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers.raw}
+        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in request.headers.raw]
         reply = self.sandbox.handle(request.method, request.url.path, query, headers, body)
         return httpx.Response(reply.status, headers=reply.headers, content=reply.body, request=request)
 

@@ -11,6 +11,7 @@ conform to the document, invalid data is rejected, auth is enforced. A run that 
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from collections import Counter
@@ -376,3 +377,85 @@ def test_rate_limit_is_off_by_default_in_process() -> None:
     for _ in range(60):
         r = me.http.get("/2/chat/conversations")
         assert r.status_code == 200 and "x-rate-limit-limit" not in r.headers
+
+
+# ---------------------------------------------------------------------------- non-ASCII digits and surrogates
+
+#: Digits str.isdigit() takes and the X API does not (superscript, Arabic-Indic, full-width).
+ODD_DIGITS = ["²", "١٢٣", "１２３", "1²"]
+
+
+def test_odd_digits_in_every_parameter_are_conforming_400s() -> None:
+    """Each path and query parameter of every operation, holding non-ASCII digits, through
+    schemathesis's checks: a conforming 400, never a 5xx."""
+    w = world()
+    tried = 0
+    for result in schema.get_all_operations():
+        op = result.ok()
+        params = [p for p in op.definition.raw.get("parameters", []) if "$ref" not in p]
+        names = [(p["in"], p["name"]) for p in params] + [("query", "pagination_token"), ("query", "max_results")]
+        for where, name in dict.fromkeys(names):
+            if where == "query" and name not in {p["name"] for p in params}:
+                continue
+            for odd in ODD_DIGITS:
+                path_params = {"id": w.pair_init.path_id if "conversations" in op.path else w.users["alice"]}
+                if where == "path":
+                    path_params[name] = odd
+                kw: dict[str, Any] = {"path_parameters": path_params} if "{id}" in op.path else {}
+                if where == "query":
+                    kw["query"] = {name: odd}
+                if op.method == "post":
+                    kw["body"] = {}
+                r = _call(op.Case(**kw), w.token)
+                assert r.status_code == 400, (op.label, name, odd, r.status_code, r.text)
+                tried += 1
+    assert tried >= 4 * 8
+
+
+def _valid_bodies(w: World) -> dict[str, tuple[str, dict[str, Any]]]:
+    alice, bob, carol = (w.identities[n] for n in ("alice", "bob", "carol"))
+    rotation = kit.prepare_key_init(alice, [bob.public_keys], conversation_id=w.pair_init.conversation_id)
+    msg = kit.prepare_message(alice, w.pair_init.conversation_id, "x", conversation_key=w.pair_init.conversation_key,
+                              conversation_key_version=w.pair_init.conversation_key_version)  # fmt: skip
+    gid = w.clients["alice"].initialize_group()
+    ginit = kit.prepare_key_init(alice, [bob.public_keys, carol.public_keys], conversation_id=gid)
+    group = {**ginit.body, "conversation_id": gid, "group_members": [bob.user_id, carol.user_id], "group_name": "n"}
+    return {
+        "addUserPublicKey": (f"/2/users/{alice.user_id}/public_keys", kit.Identity.generate(alice.user_id).registration_body()),
+        "addConversationKeys": (f"/2/chat/conversations/{rotation.path_id}/keys", rotation.body),
+        "sendChatMessage": (f"/2/chat/conversations/{msg.path_id}/messages", msg.body),
+        "createChatConversation": ("/2/chat/conversations/group", group),
+    }
+
+
+def _string_leaves(node: Any, where: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(node, str):
+        return [where]
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+    return [leaf for k, v in items for leaf in _string_leaves(v, (*where, k))]
+
+
+def test_a_surrogate_in_every_string_of_every_body_is_a_400_naming_it() -> None:
+    """Every string field of a valid body of each operation with a body, in turn, with a lone
+    surrogate ("\\ud800", valid JSON, no UTF-8 text): a conforming 400 whose parameter is that
+    field's JSON path, and nothing stored."""
+    w = world()
+    headers = {"authorization": f"Bearer {w.token}", "content-type": "application/json"}
+    events_before = w.sandbox.store.read("SELECT COUNT(*) FROM events")[0][0]
+    tried = 0
+    for op_id, (path, body) in _valid_bodies(w).items():
+        assert Sandbox.ROUTES[op_id]
+        for leaf in _string_leaves(body):
+            raw = json.loads(json.dumps(body))
+            node = raw
+            for part in leaf[:-1]:
+                node = node[part]
+            node[leaf[-1]] = "@@S@@" + node[leaf[-1]]
+            data = json.dumps(raw).replace("@@S@@", "\\ud800").encode()
+            reply = w.sandbox.handle("POST", path, [], headers, data)
+            problem = assert_problem(reply.status, reply.headers, reply.body, expected=400)
+            want = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in leaf)
+            assert problem["parameter"] == want and "surrogate" in problem["detail"], (op_id, want, problem)
+            tried += 1
+    assert tried >= 20
+    assert w.sandbox.store.read("SELECT COUNT(*) FROM events")[0][0] == events_before

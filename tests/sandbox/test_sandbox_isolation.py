@@ -92,11 +92,15 @@ def test_a_user_cannot_add_keys_to_a_group_they_are_not_in(room: Room) -> None:
     problem = _forbidden(room.handle("mallory", "POST", f"/2/chat/conversations/{room.gid}/keys", init.body))
     assert "not a member" in problem["detail"]
     _forbidden(room.handle("mallory", "GET", f"/2/chat/conversations/{room.gid}/events"))
-    # and cannot take over a group someone else initialized
+    # and cannot take over a group someone else initialized: the same 404 as for a group nobody
+    # initialized, so the answer does not tell that alice has a pending group
     gid = room.clients["alice"].initialize_group()
     init = kit.prepare_key_init(room.ids["mallory"], [room.ids["bob"].public_keys], conversation_id=gid)
     body = {**init.body, "conversation_id": gid, "group_members": [room.accounts["bob"].id]}
-    _forbidden(room.handle("mallory", "POST", "/2/chat/conversations/group", body))
+    taken = room.handle("mallory", "POST", "/2/chat/conversations/group", body)
+    problem = assert_problem(taken.status, taken.headers, taken.body, expected=404)
+    nobody = room.handle("mallory", "POST", "/2/chat/conversations/group", {**body, "conversation_id": "g7"})
+    assert assert_problem(nobody.status, nobody.headers, nobody.body, expected=404)["detail"] == problem["detail"].replace(gid, "g7")
 
 
 def test_a_token_acts_only_as_its_user(room: Room) -> None:

@@ -278,3 +278,79 @@ def test_one_worker_thread_answers_every_request_and_the_loop_stays_free() -> No
     assert len(seen) == 20
     assert len(set(seen)) == 1 and seen[0].startswith("kit-sandbox")
     assert loop_thread not in seen
+
+
+# ----------------------------------------------------------------------------- what the log holds (item 10)
+
+
+def test_the_log_holds_route_templates_and_nothing_token_shaped(tmp_path: Path) -> None:
+    """Tokens and codes pasted into paths, queries, headers and bodies, OAuth codes in redirects,
+    an operator token in the wrong place: the log names routes by template and holds none of them."""
+    import stat
+    from urllib.parse import parse_qs, urlparse
+
+    from kit.client import authorize_url
+
+    db = tmp_path / "room.sqlite"
+    server = ServedSandbox(db=db, log=tmp_path / "server.log").start()
+    try:
+        op_token = server.operator_token
+        token_file = Path(server.banner["operator_token_file"])
+        assert token_file == tmp_path / "room.sqlite.operator-token"
+        assert token_file.read_text().strip() == op_token
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        with httpx.Client(base_url=server.url, timeout=30) as raw:
+            users = [raw.post("/sandbox/users", json={"username": username()}).json()["data"] for _ in range(2)]
+            tok, tok2 = users[0]["access_token"], users[1]["access_token"]
+            auth = {"authorization": f"Bearer {tok}"}
+            secrets_used = [tok, tok2, op_token]
+            for path in (f"/2/chat/conversations/{tok}/events", f"/2/users/{tok2}/public_keys", f"/2/chat/conversations/{tok}-{tok2}",
+                         f"/{tok}", f"/sandbox/operator/users/{tok}/revoke", f"/2/chat/conversations/{op_token}/messages"):  # fmt: skip
+                raw.get(path, headers=auth)
+                raw.post(path, headers=auth, json={"token": tok2, "access_token": tok2})
+            raw.get("/2/chat/conversations", params={"access_token": tok, "pagination_token": tok2}, headers=auth)
+            raw.get("/2/chat/conversations", headers={"authorization": f"Bearer {tok} {tok2}"})
+            raw.get("/2/chat/conversations", headers=[("authorization", f"Bearer {tok}"), ("authorization", f"Bearer {tok2}")])
+            raw.get("/2/chat/conversations", headers={"authorization": f"Basic {tok2}", "x-token": tok, "cookie": f"t={tok2}"})
+            raw.post("/sandbox/operator/clients", headers={"authorization": f"Bearer {tok}"}, json={"client_id": tok2})
+            raw.post(f"/sandbox/operator/users/{users[1]['id']}/revoke", headers={"authorization": f"Bearer {op_token}"})
+            url, verifier, _ = authorize_url(authorize_endpoint="/sandbox/oauth2/authorize")
+            r = raw.get(url, headers=auth)
+            code = parse_qs(urlparse(r.headers["location"]).query)["code"][0]
+            r = raw.post("/2/oauth2/token", data={"grant_type": "authorization_code", "code": code, "client_id": "xchat-kit-demo",
+                                                  "redirect_uri": "http://127.0.0.1:8765/callback", "code_verifier": verifier})  # fmt: skip
+            oauth = r.json()
+            raw.post("/2/oauth2/token", data={"grant_type": "refresh_token", "refresh_token": oauth["refresh_token"],
+                                              "client_id": "xchat-kit-demo"})  # fmt: skip
+            raw.get(f"/2/chat/conversations/{oauth['access_token']}", headers={"authorization": f"Bearer {oauth['access_token']}"})
+            secrets_used += [code, verifier, oauth["access_token"], oauth["refresh_token"]]
+    finally:
+        server.stop()
+    log = server.log_text()
+    banner = [line for line in log.splitlines() if op_token in line]
+    assert len(banner) == 1 and banner[0].startswith('{"sandbox"')  # printed once, at start, and nowhere else
+    rest = log.replace(banner[0], "")
+    for secret in secrets_used:
+        assert secret not in rest
+        assert secret[:20] not in rest  # not even part of one
+    assert "/2/chat/conversations/{id}/events" in rest and "/2/users/{id}/public_keys" in rest
+    assert "/sandbox/operator/users/{id}/revoke" in rest and "/sandbox/oauth2/authorize" in rest
+    assert "{unmatched path}" in rest
+    assert "Traceback" not in rest and "?" not in "".join(line for line in rest.splitlines() if '"GET' in line or '"POST' in line)
+
+
+def test_scrub_hides_every_shape_of_token() -> None:
+    import logging
+
+    from kit.sandbox.logs import Scrub, scrub
+
+    token = "Zq3_x-" * 7
+    for line in (f"Bearer {token}", f"authorization: basic {token}", f"access_token={token}&x=1", f'"refresh_token": "{token}"',
+                 f"code={token[:12]}", f"/2/chat/conversations/{token}/events", f"op_{token}", f"password: {token[:8]}"):  # fmt: skip
+        out = scrub(line)
+        assert token[:8] not in out and "<hidden>" in out, (line, out)
+    for keep in ("GET /2/chat/conversations/{id}/events HTTP/1.1 200", "1234567890123456789-1234567890123456789", "127.0.0.1:8000"):
+        assert scrub(keep) == keep
+    record = logging.LogRecord("uvicorn.access", 20, __file__, 1, '%s - "%s %s"', ("127.0.0.1:1", "GET", f"/x/{token}"), None)
+    Scrub().filter(record)
+    assert token not in record.getMessage() and "127.0.0.1:1" in record.getMessage()
