@@ -74,6 +74,16 @@ CREATE TABLE IF NOT EXISTS events (
     UNIQUE (conversation_id, message_id)
 );
 CREATE INDEX IF NOT EXISTS events_by_conversation ON events (conversation_id, kind, seq);
+CREATE TABLE IF NOT EXISTS deletions (
+    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+    seq INTEGER NOT NULL,
+    for_user TEXT NOT NULL,
+    by_event INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, seq, for_user)
+);
+CREATE INDEX IF NOT EXISTS deletions_by_event ON deletions (conversation_id, by_event);
+-- the events answer walks this backwards a page at a time: messages and deletes, never a sort
+CREATE INDEX IF NOT EXISTS events_timeline ON events (conversation_id, seq) WHERE kind IN ('message', 'delete');
 """
 
 
