@@ -15,7 +15,7 @@ _S = _thrift.STRING
 #: Field names per struct, from the SDK's event.thrift and product.thrift: (name, struct type or None).
 _FIELDS: dict[str, dict[int, tuple[str, str | None]]] = {
     "MessageEventDetail": {
-        fid: (name, {1: "MessageCreateEvent", 3: "ConversationKeyChangeEvent"}.get(fid))
+        fid: (name, {1: "MessageCreateEvent", 3: "ConversationKeyChangeEvent", 7: "MessageDeleteEvent"}.get(fid))
         for fid, name in _thrift.DETAIL_FIELDS.items()
     },
     "ConversationKeyChangeEvent": {
@@ -38,9 +38,35 @@ _FIELDS: dict[str, dict[int, tuple[str, str | None]]] = {
     "MessageCreateEvent": {
         100: ("contents", None), 101: ("conversation_key_version", None), 102: ("should_notify", None), 103: ("ttl_msec", None),
     },
+    "MessageDeleteEvent": {1: ("sequence_ids", None), 2: ("delete_message_action", None)},
     "MessageEntryHolder": {1: ("contents", "MessageEntryContents")},
-    "MessageEntryContents": {1: ("message", "MessageContents")},
-    "MessageContents": {1: ("message_text", None)},
+    "MessageEntryContents": {
+        1: ("message", "MessageContents"), 2: ("reaction_add", "MessageReaction"),
+        3: ("reaction_remove", "MessageReaction"), 4: ("message_edit", "MessageEdit"),
+    },
+    "MessageContents": {
+        1: ("message_text", None), 2: ("entities", "RichTextEntity"), 3: ("attachments", None),
+        4: ("replying_to_preview", "ReplyingToPreview"), 8: ("quick_reply", "QuickReply"),
+    },
+    "RichTextEntity": {1: ("start_index", None), 2: ("end_index", None), 3: ("content", "RichTextContent")},
+    "RichTextContent": {
+        1: ("hashtag", None), 2: ("cashtag", None), 3: ("mention", None), 4: ("url", None),
+        5: ("email", None), 6: ("address", None), 7: ("phoneNumber", None),
+    },
+    "MessageReaction": {1: ("message_sequence_id", None), 2: ("emoji", None), 3: ("message_attachment_id", None)},
+    "MessageEdit": {1: ("message_sequence_id", None), 2: ("updated_text", None), 3: ("entities", "RichTextEntity")},
+    "ReplyingToPreview": {
+        1: ("sender_id", None), 2: ("message_text", None), 3: ("entities", "RichTextEntity"), 4: ("attachments", None),
+        5: ("sender_display_name", None), 6: ("replying_to_message_sequence_id", None),
+        7: ("replying_to_message_id", None), 8: ("raw_event_message_create", "MessageEvent"),
+        9: ("raw_event_edit_message", "MessageEvent"), 10: ("raw_event_ckces", "MessageEvent"),
+    },
+    "QuickReply": {1: ("request", "QuickReplyRequest"), 2: ("response", "QuickReplyResponse")},
+    "QuickReplyRequest": {1: ("options", "QuickReplyOptionsRequest")},
+    "QuickReplyResponse": {1: ("options", "QuickReplyOptionsResponse")},
+    "QuickReplyOptionsRequest": {1: ("id", None), 2: ("options", "QuickReplyOption")},
+    "QuickReplyOptionsResponse": {1: ("request_id", None), 2: ("metadata", None), 3: ("selected_option_id", None)},
+    "QuickReplyOption": {1: ("id", None), 2: ("label", None), 3: ("metadata", None), 4: ("description", None)},
 }  # fmt: skip
 _FIXED = {_thrift.BOOL: 1, _thrift.BYTE: 1, _thrift.I16: 2, _thrift.I32: 4, _thrift.I64: 8, _thrift.DOUBLE: 8}
 
