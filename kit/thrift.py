@@ -380,6 +380,7 @@ class DeleteDetail:
 
     sequence_ids: tuple[str, ...]
     delete_for_all: bool
+    field_id: ClassVar[int] = 7
     name: ClassVar[str] = DETAIL_FIELDS[7]
 
     @property

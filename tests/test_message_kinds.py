@@ -176,3 +176,9 @@ def test_batch_uses_and_fills_the_keyring(convo, alice, bob):
     assert batch.errors == {} and batch.messages[0].text == "lunch at noon?"
     alone = kit.read_events([first], recipient=bob, signing_keys=[alice.public_keys])
     assert isinstance(alone.errors[0], kit.KeyNotFoundError) and alone.messages == []
+
+
+def test_the_inspector_names_a_delete_detail(alice, bob):
+    pd = kit.prepare_delete(alice, bob.user_id, ["11"], delete_for_all=True)
+    got = kit.inspect(pd.body["action_signatures"][0]["encoded_message_event_detail"])
+    assert got.kind == "event-detail" and "MessageDeleteEvent (1 sequence id(s), for all)" in got.summary
