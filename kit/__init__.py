@@ -37,7 +37,20 @@ from kit.errors import (
 from kit.ids import ConversationId, new_version
 from kit.keyring import Adoption, Keyring
 from kit.keys import Identity, PublicKeys, fingerprint
-from kit.message import Message, PreparedMessage, prepare_message, read_message
+from kit.content import Entity, QuickReply
+from kit.message import (
+    EventBatch,
+    Message,
+    PreparedDelete,
+    PreparedMessage,
+    ReplyPreview,
+    prepare_delete,
+    prepare_edit,
+    prepare_message,
+    prepare_reaction,
+    read_events,
+    read_message,
+)
 from kit.protocol import KeyChange, KeyInit, prepare_key_init, read_key_change
 from kit.trust import Trust, TrustStore, comparison_code
 
@@ -63,6 +76,8 @@ __all__ = [
     "Conflict",
     "ConversationId",
     "DecryptionError",
+    "Entity",
+    "EventBatch",
     "Explanation",
     "Forbidden",
     "Identity",
@@ -76,10 +91,13 @@ __all__ = [
     "Message",
     "NotFound",
     "PayloadTooLarge",
+    "PreparedDelete",
     "PreparedMessage",
     "Problem",
     "PublicKeys",
+    "QuickReply",
     "RateLimited",
+    "ReplyPreview",
     "Room",
     "ServiceUnavailable",
     "SignatureError",
@@ -95,8 +113,12 @@ __all__ = [
     "inspect",
     "join",
     "new_version",
+    "prepare_delete",
+    "prepare_edit",
     "prepare_key_init",
     "prepare_message",
+    "prepare_reaction",
+    "read_events",
     "read_key_change",
     "read_message",
 ]
@@ -105,7 +127,7 @@ __all__ = [
 # Submodules for notebooks, reachable as kit.ui / kit.tables after a plain `import kit`.
 _SUBMODULES = {
     "client", "sandbox", "tables", "ui", "wrap", "thrift", "signature", "keys", "ids", "vault", "points", "encoding",
-    "lesson", "trust", "inspector", "room",
+    "lesson", "trust", "inspector", "room", "content", "message",
 }
 
 

@@ -18,7 +18,7 @@ import httpx
 from kit.errors import APIError, KitError, Problem
 from kit.ids import ConversationId, version_key
 from kit.keys import Identity, PublicKeys
-from kit.message import PreparedMessage
+from kit.message import PreparedDelete, PreparedMessage
 from kit.oauth import (
     CHAT_SCOPES,
     DEMO_CLIENT_ID,
@@ -303,6 +303,11 @@ class Client:
         """`POST /2/chat/conversations/{id}/messages`; returns the stored `MessageEvent` (base64)."""
         data = self.request("POST", f"/2/chat/conversations/{message.path_id}/messages", json=message.body)["data"]
         return str(data["encoded_message_event"])
+
+    def delete_messages(self, delete: PreparedDelete) -> bool:
+        """`POST /2/chat/conversations/{id}/messages/delete` with a `kit.prepare_delete` action; True when deleted."""
+        data = self.request("POST", f"/2/chat/conversations/{delete.path_id}/messages/delete", json=delete.body)["data"]
+        return bool(data["deleted"])
 
     def get_conversations(self, *, max_results: int | None = None) -> list[dict[str, Any]]:
         """`GET /2/chat/conversations`: the caller's conversations (first page)."""

@@ -24,6 +24,7 @@ __all__ = [
     "MIN_SIGNATURE_VERSION",
     "SIGNATURE_VERSION",
     "decode_signature",
+    "delete_payload",
     "encode_signature",
     "key_change_payload",
     "message_payload",
@@ -96,6 +97,24 @@ def message_payload(
             "sealed": b64_nopad(sealed),
         },
     )
+
+
+def delete_payload(
+    *, message_id: str, sender_id: str, conversation_id: str, delete_for_all: bool, sequence_ids: tuple[str, ...] | list[str]
+) -> bytes:
+    """The bytes a delete action signature covers; all of it is plaintext, so a server can check it too.
+
+    ``MessageDeleteEvent,{message_id},{sender_id},{conversation_id},{1|2},{sequence_id},...``
+    where 1 is delete for self and 2 delete for all (the `delete_message_action` wire value).
+    """
+    parts = {
+        "message_id": message_id,
+        "sender_id": sender_id,
+        "conversation_id": conversation_id,
+        "delete_message_action": "2" if delete_for_all else "1",
+    }
+    parts.update({f"sequence_ids[{i}]": seq for i, seq in enumerate(sequence_ids)})
+    return _payload("MessageDeleteEvent", parts)
 
 
 def sign(private_key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:

@@ -22,14 +22,16 @@ Structs (from the SDK's ``event.thrift``; every field optional):
 - ``MessageEventSignature``: 1 signature, 2 public_key_version, 3 signature_version
 - ``MessageCreateEvent``: 100 contents (sealed bytes), 101 conversation_key_version,
   102 should_notify, 103 ttl_msec
+- ``MessageDeleteEvent``: 1 list<string> sequence_ids, 2 delete_message_action (i32: 1 for self, 2 for all)
 - ``MessageEntryHolder{1: MessageEntryContents{1: MessageContents{1: message_text}}}``: the plaintext
+  of a text message (every other kind, and the rest of `MessageContents`, is in `kit.content`)
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from kit.errors import WireFormatError
 
@@ -37,20 +39,29 @@ __all__ = [
     "DETAIL_FIELDS",
     "STRUCT_FIELDS",
     "TYPE_NAMES",
+    "DeleteDetail",
     "EventSignature",
     "FieldRun",
+    "Fields",
     "KeyChangeDetail",
     "MessageCreateEvent",
     "MessageEvent",
     "OtherDetail",
     "ParticipantKey",
     "encode_text",
+    "field_bool",
+    "field_i32",
+    "field_i64",
+    "field_list",
+    "field_string",
+    "field_struct",
     "read_detail",
     "read_event_signature",
     "read_fields",
     "read_message_create_event",
     "read_message_event",
     "read_text",
+    "string_item",
     "walk",
 ]
 
@@ -271,6 +282,27 @@ def _fstruct(fid: int, body: bytes) -> bytes:
     return _HEAD.pack(STRUCT, fid) + body
 
 
+def _flist(fid: int, elem_type: int, items: list[bytes]) -> bytes:
+    """A list field; each item is already encoded (a struct's bytes end with its STOP)."""
+    return _HEAD.pack(LIST, fid) + bytes([elem_type]) + _I32.pack(len(items)) + b"".join(items)
+
+
+# The same writers and the typed field reader, public for the other struct modules (kit.content).
+field_string, field_bool, field_i64, field_struct, field_list = _fs, _fbool, _fi64, _fstruct, _flist
+Fields = _Fields
+
+
+def field_i32(fid: int, value: int) -> bytes:
+    """An i32 field (entity offsets, the delete action)."""
+    return _HEAD.pack(I32, fid) + _I32.pack(value)
+
+
+def string_item(value: str) -> bytes:
+    """One string as a list element: ``i32 length ‖ UTF-8``."""
+    raw = value.encode("utf-8")
+    return _I32.pack(len(raw)) + raw
+
+
 _STOP = b"\x00"
 
 
@@ -340,6 +372,29 @@ class MessageCreateEvent:
 
 
 @dataclass(frozen=True)
+class DeleteDetail:
+    """`MessageDeleteEvent`: the sequence ids to delete, for everyone (`delete_for_all`) or the sender only.
+
+    A signed plaintext action: nothing in it is encrypted, so a server can read all of it.
+    """
+
+    sequence_ids: tuple[str, ...]
+    delete_for_all: bool
+    field_id: ClassVar[int] = 7
+    name: ClassVar[str] = DETAIL_FIELDS[7]
+
+    @property
+    def action(self) -> int:
+        """The wire value of `delete_message_action`: 1 delete for self, 2 delete for all."""
+        return 2 if self.delete_for_all else 1
+
+    def encode(self) -> bytes:
+        """The whole `MessageEventDetail` union (field 7 set), as `encoded_message_event_detail` holds it."""
+        ids = _flist(1, STRING, [string_item(s) for s in self.sequence_ids])
+        return _fstruct(7, ids + field_i32(2, self.action) + _STOP) + _STOP
+
+
+@dataclass(frozen=True)
 class OtherDetail:
     """A `MessageEventDetail` of a kind the kit does not model (group change, typing, ...)."""
 
@@ -396,7 +451,7 @@ class MessageEvent:
             out += _fs(10, self.previous_sequence_id)
         return out + _STOP
 
-    def read_detail(self) -> KeyChangeDetail | MessageCreateEvent | OtherDetail:
+    def read_detail(self) -> KeyChangeDetail | MessageCreateEvent | DeleteDetail | OtherDetail:
         """Decode `detail` (once: an event read from bytes already holds it decoded)."""
         cached = self.decoded_detail
         if cached is not None and cached[0] is self.detail:
@@ -404,7 +459,7 @@ class MessageEvent:
         return read_detail(self.detail)
 
 
-def _detail_from(s: Struct, what: str) -> KeyChangeDetail | MessageCreateEvent | OtherDetail:
+def _detail_from(s: Struct, what: str) -> KeyChangeDetail | MessageCreateEvent | DeleteDetail | OtherDetail:
     if len(s.fields) != 1:
         ids = sorted(s.fields) or "none"
         raise WireFormatError(f"{what}: a MessageEventDetail union must set exactly one field, got fields {ids}")
@@ -416,7 +471,26 @@ def _detail_from(s: Struct, what: str) -> KeyChangeDetail | MessageCreateEvent |
         return _key_change_from(value, f"{what} conversationKeyChangeEvent")
     if fid == 1:
         return _mce_from(value, f"{what} messageCreateEvent")
+    if fid == 7:
+        return _delete_from(value, f"{what} messageDeleteEvent")
     return OtherDetail(fid, name)
+
+
+def _delete_from(s: Struct, what: str) -> DeleteDetail:
+    f = _Fields(s, what)
+    ids = f.get(1, LIST, "sequence_ids", required=True)
+    action = f.get(2, I32, "delete_message_action", required=True)
+    if action not in (1, 2):
+        raise WireFormatError(f"{what}: field 2 delete_message_action must be 1 (for self) or 2 (for all), got {action}")
+    out = []
+    for i, raw in enumerate(ids):
+        if not isinstance(raw, bytes):
+            raise WireFormatError(f"{what}: sequence_ids[{i}] must be a string")
+        try:
+            out.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise WireFormatError(f"{what}: sequence_ids[{i}] is not valid UTF-8") from None
+    return DeleteDetail(tuple(out), action == 2)
 
 
 def _key_change_from(s: Struct, what: str) -> KeyChangeDetail:
@@ -457,7 +531,7 @@ def _signature_from(s: Struct, what: str) -> EventSignature:
     )
 
 
-def read_detail(data: bytes, *, what: str = "event detail") -> KeyChangeDetail | MessageCreateEvent | OtherDetail:
+def read_detail(data: bytes, *, what: str = "event detail") -> KeyChangeDetail | MessageCreateEvent | DeleteDetail | OtherDetail:
     """Decode a `MessageEventDetail` union (e.g. `encoded_message_event_detail` after base64)."""
     return _detail_from(read_fields(data, what=what), what)
 
@@ -515,7 +589,8 @@ def read_text(data: bytes, *, what: str = "message plaintext") -> str:
 #: its value is, or its list's elements are, or None).
 STRUCT_FIELDS: dict[str, dict[int, tuple[str, str | None]]] = {
     "MessageEventDetail": {
-        fid: (name, {1: "MessageCreateEvent", 3: "ConversationKeyChangeEvent"}.get(fid)) for fid, name in DETAIL_FIELDS.items()
+        fid: (name, {1: "MessageCreateEvent", 3: "ConversationKeyChangeEvent", 7: "MessageDeleteEvent"}.get(fid))
+        for fid, name in DETAIL_FIELDS.items()
     },
     "ConversationKeyChangeEvent": {
         1: ("conversation_key_version", None),
@@ -537,9 +612,36 @@ STRUCT_FIELDS: dict[str, dict[int, tuple[str, str | None]]] = {
     "MessageCreateEvent": {
         100: ("contents", None), 101: ("conversation_key_version", None), 102: ("should_notify", None), 103: ("ttl_msec", None),
     },
+    "MessageDeleteEvent": {1: ("sequence_ids", None), 2: ("delete_message_action", None)},
+    # the plaintext of every message kind (kit.content)
     "MessageEntryHolder": {1: ("contents", "MessageEntryContents")},
-    "MessageEntryContents": {1: ("message", "MessageContents")},
-    "MessageContents": {1: ("message_text", None)},
+    "MessageEntryContents": {
+        1: ("message", "MessageContents"), 2: ("reaction_add", "MessageReaction"),
+        3: ("reaction_remove", "MessageReaction"), 4: ("message_edit", "MessageEdit"),
+    },
+    "MessageContents": {
+        1: ("message_text", None), 2: ("entities", "RichTextEntity"), 3: ("attachments", None),
+        4: ("replying_to_preview", "ReplyingToPreview"), 8: ("quick_reply", "QuickReply"),
+    },
+    "RichTextEntity": {1: ("start_index", None), 2: ("end_index", None), 3: ("content", "RichTextContent")},
+    "RichTextContent": {
+        1: ("hashtag", None), 2: ("cashtag", None), 3: ("mention", None), 4: ("url", None),
+        5: ("email", None), 6: ("address", None), 7: ("phoneNumber", None),
+    },
+    "MessageReaction": {1: ("message_sequence_id", None), 2: ("emoji", None), 3: ("message_attachment_id", None)},
+    "MessageEdit": {1: ("message_sequence_id", None), 2: ("updated_text", None), 3: ("entities", "RichTextEntity")},
+    "ReplyingToPreview": {
+        1: ("sender_id", None), 2: ("message_text", None), 3: ("entities", "RichTextEntity"), 4: ("attachments", None),
+        5: ("sender_display_name", None), 6: ("replying_to_message_sequence_id", None),
+        7: ("replying_to_message_id", None), 8: ("raw_event_message_create", "MessageEvent"),
+        9: ("raw_event_edit_message", "MessageEvent"), 10: ("raw_event_ckces", "MessageEvent"),
+    },
+    "QuickReply": {1: ("request", "QuickReplyRequest"), 2: ("response", "QuickReplyResponse")},
+    "QuickReplyRequest": {1: ("options", "QuickReplyOptionsRequest")},
+    "QuickReplyResponse": {1: ("options", "QuickReplyOptionsResponse")},
+    "QuickReplyOptionsRequest": {1: ("id", None), 2: ("options", "QuickReplyOption")},
+    "QuickReplyOptionsResponse": {1: ("request_id", None), 2: ("metadata", None), 3: ("selected_option_id", None)},
+    "QuickReplyOption": {1: ("id", None), 2: ("label", None), 3: ("metadata", None), 4: ("description", None)},
 }  # fmt: skip
 _FIXED = {BOOL: 1, BYTE: 1, I16: 2, I32: 4, I64: 8, DOUBLE: 8}
 

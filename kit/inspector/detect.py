@@ -295,8 +295,14 @@ def _detail(data: bytes, ctx: Context) -> Inspection | None:
                           f"(key version {decoded.conversation_key_version}, {len(decoded.contents)}-byte sealed message)",
                           _thrift_fields(data, "MessageEventDetail"), tuple(version_notes(decoded.conversation_key_version)),
                           inner=inner, data=data, decoded=decoded)  # fmt: skip
+    if isinstance(decoded, thrift.DeleteDetail):
+        scope = "for all" if decoded.delete_for_all else "for self"
+        return Inspection("event-detail",
+                          f"delete detail, {len(data)} bytes: MessageEventDetail field 7 = MessageDeleteEvent "
+                          f"({len(decoded.sequence_ids)} sequence id(s), {scope}): a signed plaintext action, no key involved",
+                          _thrift_fields(data, "MessageEventDetail"), data=data, decoded=decoded)  # fmt: skip
     return Inspection("event-detail", f"event detail, {len(data)} bytes: MessageEventDetail field {decoded.field_id} "
-                      f"= {decoded.name} (the kit reads only key changes and messages)",
+                      f"= {decoded.name} (the kit reads key changes, messages and deletes)",
                       _thrift_fields(data, "MessageEventDetail"), data=data, decoded=decoded)  # fmt: skip
 
 

@@ -17,7 +17,7 @@ __all__ = ["EventLog"]
 
 
 class EventLog:
-    """The events table: key changes and messages of each conversation, in sequence order."""
+    """The events table: key changes, messages and deletes of each conversation, in sequence order."""
 
     def __init__(self, context: Context, conversations: Conversations) -> None:
         self.ctx = context
@@ -59,7 +59,7 @@ class EventLog:
         db.execute("UPDATE conversations SET stored_bytes = stored_bytes + ? WHERE id = ?", (size, cid.canonical))
 
     def list_events(self, call: Call) -> Reply:
-        """getChatConversationEvents: messages newest first, a page at a time, with every key change.
+        """getChatConversationEvents: messages (and deletes) newest first, a page at a time, with every key change.
 
         The page is read in SQL (``seq < token ORDER BY seq DESC LIMIT size + 1``): a read costs
         one page and the key changes, however many messages the conversation holds."""
@@ -76,9 +76,17 @@ class EventLog:
         keys = self.ctx.store.read(
             f"SELECT {columns} FROM events WHERE conversation_id = ? AND kind = 'key_change' ORDER BY seq", (cid.canonical,)
         )
+        caller = call.caller or ""
+        # Deleted messages leave the answer: for everyone (for_user ''), or for the user who deleted them
+        # for self. A delete event is served to its sender, and to everyone when it deleted for all.
         rows = self.ctx.store.read(
-            f"SELECT {columns} FROM events WHERE conversation_id = ? AND kind = 'message' AND seq < ? ORDER BY seq DESC LIMIT ?",
-            (cid.canonical, below if below is not None else 2**62, size + 1),
+            f"SELECT {columns} FROM events e WHERE conversation_id = ? AND kind IN ('message', 'delete') AND seq < ? AND ("
+            "(kind = 'message' AND NOT EXISTS (SELECT 1 FROM deletions d WHERE d.conversation_id = e.conversation_id "
+            "AND d.seq = e.seq AND d.for_user IN ('', ?))) OR "
+            "(kind = 'delete' AND (sender_id = ? OR EXISTS (SELECT 1 FROM deletions d WHERE d.conversation_id = e.conversation_id "
+            "AND d.by_event = e.seq AND d.for_user = '')))"
+            ") ORDER BY seq DESC LIMIT ?",
+            (cid.canonical, below if below is not None else 2**62, caller, caller, size + 1),
         )
         key_events = [b64(Store.event_from(r).encoded) for r in keys]
         messages = [Store.event_from(r) for r in rows]  # newest first, one past the page

@@ -19,6 +19,7 @@ __all__ = [
     "BODY_LIMITS",
     "CONVERSATION_QUOTA_BYTES",
     "MAX_ARRAY_ITEMS",
+    "MAX_DELETE_IDS",
     "MAX_MESSAGE_BYTES",
     "MAX_MESSAGE_CHARS",
     "MAX_OBJECT_MEMBERS",
@@ -84,6 +85,8 @@ STRING_LIMITS: dict[str, int] = {
 }
 
 _KEY_CHANGE_BODY = 16 * 1024 + MAX_PARTICIPANTS * _PER_PARTICIPANT_BODY
+#: The most sequence ids one delete may name (a sandbox choice; X documents no limit).
+MAX_DELETE_IDS = 1000
 
 #: The largest request body of each operation, in bytes; the global `MAX_BODY_BYTES` (8 MiB)
 #: still applies first. Operations without a body (GETs, group initialize) get 1 KiB.
@@ -94,6 +97,7 @@ BODY_LIMITS: dict[str, int] = {
     "createChatConversation": _KEY_CHANGE_BODY + 2 * MAX_PARTICIPANTS * _PER_MEMBER_ID + 16 * 1024,
     "createSandboxUser": 4 * 1024,
     "joinRoom": 4 * 1024,  # {"name": ...}: 32 characters
+    "deleteChatMessages": 16 * 1024 + MAX_DELETE_IDS * 96,  # each id: ~24 chars in the body, ~32 in the signed detail
 }
 _NO_BODY_LIMIT = 1024
 

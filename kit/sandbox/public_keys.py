@@ -126,6 +126,11 @@ class PublicKeyDirectory:
             )
         return out
 
+    def registered_keys(self, user_id: str, version: str) -> PublicKeys | None:
+        """The keys the user registered as this version, as stored (never a `lie`), or None."""
+        rows = self.ctx.store.read("SELECT record FROM public_keys WHERE user_id = ? AND version = ?", (user_id, version))
+        return PublicKeys.from_api(json.loads(rows[0][0]), user_id=user_id) if rows else None
+
     def has_key(self, user_id: str, version: str) -> bool:
         """Whether the user registered this key version."""
         return bool(self.ctx.store.read("SELECT 1 FROM public_keys WHERE user_id = ? AND version = ?", (user_id, version)))

@@ -31,6 +31,7 @@ from kit.sandbox.events import EventLog
 from kit.sandbox.groups import Groups
 from kit.sandbox.key_changes import KeyChanges
 from kit.sandbox.limits import CONVERSATION_QUOTA_BYTES, body_limit, check_shape, check_text
+from kit.sandbox.deletes import Deletes
 from kit.sandbox.messages import Messages
 from kit.sandbox.oauth import OAuth
 from kit.sandbox.oauth_clients import OAuthClients
@@ -60,6 +61,7 @@ ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType({
     "createChatConversation": ("groups", "create"),
     "getChatConversationEvents": ("events", "list_events"),
     "sendChatMessage": ("messages", "send"),
+    "deleteChatMessages": ("deletes", "delete"),
 })  # fmt: skip
 
 
@@ -139,6 +141,7 @@ class Sandbox:
             "key_changes": key_changes,
             "groups": Groups(self.context, users, key_changes),
             "messages": Messages(self.context, public_keys, conversations, events),
+            "deletes": Deletes(self.context, public_keys, conversations, events),
         }
         self._users = users
         self._public_keys = public_keys

@@ -84,11 +84,21 @@ CREATE TABLE IF NOT EXISTS ended_tokens (
     digest TEXT PRIMARY KEY,
     reason TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS deletions (
+    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+    seq INTEGER NOT NULL,
+    for_user TEXT NOT NULL,
+    by_event INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, seq, for_user)
+);
+CREATE INDEX IF NOT EXISTS deletions_by_event ON deletions (conversation_id, by_event);
+-- the events answer walks this backwards a page at a time: messages and deletes, never a sort
+CREATE INDEX IF NOT EXISTS events_timeline ON events (conversation_id, seq) WHERE kind IN ('message', 'delete');
 """
 
 #: What a room reset empties, children before parents (`ended_tokens` stays: it holds only
 #: digests, so an old token is told why it ended).
-RESET_TABLES = ("room_names", "tokens", "public_keys", "events", "members", "conversations", "users")
+RESET_TABLES = ("room_names", "tokens", "public_keys", "deletions", "events", "members", "conversations", "users")
 
 
 def token_digest(token: str) -> str:

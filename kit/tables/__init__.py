@@ -13,13 +13,14 @@ spaced pairs (at most 16 bytes in a table cell), long text as a short preview wi
 and times as ``YYYY-MM-DD HH:MM:SS.mmm UTC``.
 
 One module per concept: `format` (Table, how values are written), `bytemap` (Segment, ByteMap),
-`keys`, `wrap`, `signature`, `thrift`, `events`, `requests`, `cost` and `inspection`; everything the notebooks
+`keys`, `wrap`, `signature`, `thrift`, `events`, `conversation`, `requests`, `cost` and `inspection`; everything the notebooks
 call is re-exported here, so ``kit.tables.X`` is the name to use.
 """
 
 from __future__ import annotations
 
 from kit.tables.bytemap import ByteMap, Segment
+from kit.tables.conversation import conversation_table
 from kit.tables.cost import demo_members, plot_wrap_cost, progress_bar, wrap_cost
 from kit.tables.events import events_table, key_changes_table, messages_table, sealed_message_map
 from kit.tables.format import Table, error_line
@@ -35,6 +36,7 @@ __all__ = [
     "Segment",
     "Table",
     "conversation_ids_table",
+    "conversation_table",
     "demo_members",
     "error_line",
     "events_table",

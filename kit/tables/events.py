@@ -33,6 +33,8 @@ def events_table(events: Any) -> Table:
             kind, version = "key change", detail.conversation_key_version
         elif isinstance(detail, _thrift.MessageCreateEvent):
             kind, version = "message", detail.conversation_key_version
+        elif isinstance(detail, _thrift.DeleteDetail):
+            kind, version = "delete", ""
         else:
             kind, version = detail.name, ""
         rows.append(

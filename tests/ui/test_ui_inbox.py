@@ -29,7 +29,7 @@ def test_inbox_reads_what_alice_sent(registered, alice_client, bob_client, bob_u
 
     init = _alice_starts(alice, bob, alice_client)
     panel.fetch.click()
-    assert [r["kind"] for r in panel.rows] == ["key change", "message"]
+    assert [r["kind"] for r in panel.rows] == ["key change", "text"]
     assert all(r["ok"] and r["sender"] == ALICE_ID for r in panel.rows)
     assert panel.rows[0]["shows"] == (
         f"signature verified; conversation key version {init.conversation_key_version} unwrapped"
@@ -58,3 +58,27 @@ def test_inbox_problem_is_shown(sandbox, bob):
     panel = ui.Inbox(stranger, bob)
     panel.fetch.click()
     assert plain(panel.status.value).startswith("status 401 · type ")
+
+
+def test_inbox_shows_kinds_quotes_and_folds(registered, alice_client, bob_client):
+    alice, bob = registered
+    init = kit.prepare_key_init(alice, [bob.public_keys])
+    alice_client.add_conversation_keys(init, path_id=bob.user_id)
+    kw = {"conversation_key": init.conversation_key, "conversation_key_version": init.conversation_key_version}
+    first = alice_client.send_message(kit.prepare_message(alice, bob.user_id, "lunch at noon?", **kw))
+    alice_client.send_message(kit.prepare_reaction(alice, first, "🎉", **kw))
+    bob_client.send_message(kit.prepare_message(bob, alice.user_id, "yes", reply_to=first, **kw))
+    bob_client.send_message(kit.prepare_message(bob, alice.user_id, "ok", reply_to=first, quote="lunch is on me", **kw))
+    alice_client.send_message(kit.prepare_edit(alice, first, "lunch at one?", **kw))
+    gone = alice_client.send_message(kit.prepare_message(alice, bob.user_id, "oops", **kw))
+    seq = kit.thrift.read_message_event(kit.encoding.from_b64(gone, what="event")).sequence_id
+    alice_client.delete_messages(kit.prepare_delete(alice, bob.user_id, [seq], delete_for_all=True))
+    panel = ui.Inbox(bob_client, bob)
+    panel.fetch.click()
+    assert [r["kind"] for r in panel.rows] == ["key change", "text", "reply", "reply", "delete"]
+    text, valid, forged, delete = panel.rows[1:]
+    assert text["shows"] == "lunch at one?" and text["reactions"] == "🎉 1" and "edited" in text["notes"]
+    assert valid["quote"] == "valid" and forged["quote"] == "invalid" and forged["quoted"] == "lunch is on me"
+    assert delete["shows"] == f"signed delete for all of {seq}" and all(r["ok"] for r in panel.rows)
+    page = panel.table.value
+    assert page.count("xk-forged") == 1 and "FORGED QUOTE" in page and "color:#b91c1c'>↩ &#x27;lunch is on me&#x27;" in page
