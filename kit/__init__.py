@@ -34,6 +34,7 @@ from kit.errors import (
     Unauthorized,
     WireFormatError,
 )
+from kit.group import GroupCreate, GroupEvent, MembersChange, prepare_group_create, prepare_members_change, read_group_event
 from kit.ids import ConversationId, new_version
 from kit.keyring import Adoption, Keyring
 from kit.keys import Identity, PublicKeys, fingerprint
@@ -57,6 +58,8 @@ __all__ = [
     "ConversationId",
     "DecryptionError",
     "Forbidden",
+    "GroupCreate",
+    "GroupEvent",
     "Identity",
     "InvalidRequest",
     "KeyChange",
@@ -64,6 +67,7 @@ __all__ = [
     "KeyNotFoundError",
     "Keyring",
     "KitError",
+    "MembersChange",
     "Message",
     "NotFound",
     "PayloadTooLarge",
@@ -82,8 +86,11 @@ __all__ = [
     "connect",
     "fingerprint",
     "new_version",
+    "prepare_group_create",
     "prepare_key_init",
+    "prepare_members_change",
     "prepare_message",
+    "read_group_event",
     "read_key_change",
     "read_message",
 ]
@@ -92,7 +99,7 @@ __all__ = [
 # Submodules for notebooks, reachable as kit.ui / kit.tables after a plain `import kit`.
 _SUBMODULES = {
     "client", "sandbox", "tables", "ui", "wrap", "thrift", "signature", "keys", "ids", "vault", "points", "encoding",
-    "lesson", "trust",
+    "lesson", "trust", "group", "thrift_group",
 }
 
 
