@@ -59,7 +59,7 @@ class EventLog:
         db.execute("UPDATE conversations SET stored_bytes = stored_bytes + ? WHERE id = ?", (size, cid.canonical))
 
     def list_events(self, call: Call) -> Reply:
-        """getChatConversationEvents: messages newest first, a page at a time, with every key change.
+        """getChatConversationEvents: messages and group changes newest first, a page at a time, with every key change.
 
         The page is read in SQL (``seq < token ORDER BY seq DESC LIMIT size + 1``): a read costs
         one page and the key changes, however many messages the conversation holds."""
@@ -77,7 +77,7 @@ class EventLog:
             f"SELECT {columns} FROM events WHERE conversation_id = ? AND kind = 'key_change' ORDER BY seq", (cid.canonical,)
         )
         rows = self.ctx.store.read(
-            f"SELECT {columns} FROM events WHERE conversation_id = ? AND kind = 'message' AND seq < ? ORDER BY seq DESC LIMIT ?",
+            f"SELECT {columns} FROM events WHERE conversation_id = ? AND kind IN ('message', 'group_change') AND seq < ? ORDER BY seq DESC LIMIT ?",
             (cid.canonical, below if below is not None else 2**62, size + 1),
         )
         key_events = [b64(Store.event_from(r).encoded) for r in keys]
