@@ -44,10 +44,15 @@ from kit.trust import Trust, TrustStore, comparison_code
 
 __version__ = "0.1.0"
 
-# Names that pull in heavier modules (httpx, uvicorn, pandas, ipywidgets) load on first use.
+# Names that pull in heavier modules (httpx, uvicorn, pandas, ipywidgets) load on first use; the
+# inspector is light but only needed by some, so it loads on first use too.
 _LAZY = {
     "Client": "kit.client",
     "connect": "kit.client",
+    "Explanation": "kit.inspector",
+    "Inspection": "kit.inspector",
+    "explain": "kit.inspector",
+    "inspect": "kit.inspector",
 }
 
 __all__ = [
@@ -57,10 +62,12 @@ __all__ = [
     "Conflict",
     "ConversationId",
     "DecryptionError",
+    "Explanation",
     "Forbidden",
     "GroupCreate",
     "GroupEvent",
     "Identity",
+    "Inspection",
     "InvalidRequest",
     "KeyChange",
     "KeyInit",
@@ -84,7 +91,9 @@ __all__ = [
     "WireFormatError",
     "comparison_code",
     "connect",
+    "explain",
     "fingerprint",
+    "inspect",
     "new_version",
     "prepare_group_create",
     "prepare_key_init",
@@ -99,7 +108,7 @@ __all__ = [
 # Submodules for notebooks, reachable as kit.ui / kit.tables after a plain `import kit`.
 _SUBMODULES = {
     "client", "sandbox", "tables", "ui", "wrap", "thrift", "signature", "keys", "ids", "vault", "points", "encoding",
-    "lesson", "trust", "group", "thrift_group",
+    "lesson", "trust", "inspector", "group", "thrift_group",
 }
 
 

@@ -1,4 +1,5 @@
-"""python -m kit sandbox [--host H] [--port P] [--db FILE] [--rate-limit N | --no-rate-limit]"""
+"""python -m kit sandbox [--host H] [--port P] [--db FILE] [--rate-limit N | --no-rate-limit]
+python -m kit inspect BLOB | -    (say what a pasted value is; - reads standard input)"""
 
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ def main(argv: list[str] | None = None) -> int:
     sb.add_argument("--no-rate-limit", action="store_true", help="no rate limits at all (load tests, a room of one)")
     sb.add_argument("--limit-concurrency", type=int, default=None, help="connections and requests at once (default 200)")
     sb.add_argument("--header-timeout", type=float, default=None, help="seconds a connection has to send a request head (default 10)")
+    ins = sub.add_parser("inspect", help="say what a pasted blob, body or error is, field by field")
+    ins.add_argument("blob", help="base64, hex, JSON, a signed text or an error message; - reads standard input")
     args = parser.parse_args(argv)
+    if args.command == "inspect":
+        return _inspect(args.blob)
     if args.command == "sandbox":
         from kit.sandbox import server
 
@@ -35,6 +40,15 @@ def main(argv: list[str] | None = None) -> int:
             **limits,
         )
     return 0
+
+
+def _inspect(blob: str) -> int:
+    import kit
+
+    text = sys.stdin.read() if blob == "-" else blob
+    found = kit.inspect(text)
+    print(found.text())
+    return 0 if found.kind != "unknown" else 1
 
 
 if __name__ == "__main__":

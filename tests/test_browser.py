@@ -248,3 +248,70 @@ def test_app_in_jupyterlab(page: Page, base_url: str) -> None:
     expect(bobs.locator(".xk-ok")).to_have_text(f"verified: the codes match; the keys of user {ALICE_ID} are verified")
     expect(bobs.locator(".xk-trust-state")).to_have_text("verified")
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------------------ the inspector panel
+
+INSPECTOR_SHOT = (
+    ROOT / "docs" / "inspector.png"
+    if os.environ.get("KIT_UPDATE_SCREENSHOT") == "1"
+    else ROOT / "test-results" / "inspector.png"
+)
+
+
+def _upload_notebook(page: Page, base_url: str, name: str, source: str) -> None:
+    """Save a one-cell notebook into Lab's root through Lab's own contents service (the fixture serves app.ipynb)."""
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}],
+          "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+          "nbformat": 4, "nbformat_minor": 5}  # fmt: skip
+    page.goto(f"{base_url}/lab")
+    page.wait_for_function("() => window.jupyterapp?.serviceManager?.contents !== undefined")
+    page.evaluate(
+        "([name, nb]) => window.jupyterapp.serviceManager.contents.save(name, {type: 'notebook', format: 'json', content: nb})",
+        [name, nb],
+    )
+
+
+def test_inspector_in_jupyterlab(page: Page, base_url: str) -> None:
+    from kit.inspector.sample_data import samples
+
+    page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    _upload_notebook(page, base_url, "inspector.ipynb", "import kit.ui\nkit.ui.Inspector()")
+    page.goto(f"{base_url}/lab/tree/inspector.ipynb")
+    # Lab may restore app.ipynb from the earlier test: wait until this notebook is the current one, kernel idle
+    page.wait_for_function(
+        "() => { const w = window.jupyterapp?.shell?.currentWidget; "
+        "return w?.context?.path === 'inspector.ipynb' && w?.sessionContext?.session?.kernel?.status === 'idle'; }"
+    )
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    # the panel is the VBox around the paste area (Lab may also have restored app.ipynb in a hidden tab)
+    text = page.locator("textarea[placeholder^='paste base64']:visible")
+    expect(text).to_be_visible()
+    panel = text.locator("xpath=ancestor::div[contains(@class, 'widget-vbox')][1]")
+
+    # paste a public key: kind, summary, 91 coloured bytes, the field table
+    text.fill(kit.Identity.from_seed("alice (demo only)", ALICE_ID, version="1").public_keys.public_key)
+    _button(panel, "Inspect").click()
+    expect(panel.locator(".xk-kind")).to_have_text(re.compile(r"^public-key-spki · SPKI public key"))
+    expect(panel.locator(".xk-byte-map .xk-byte")).to_have_count(91)
+    expect(panel.locator(".xk-fields")).to_contain_text("DER header")
+
+    # a ready sample: an SDK error, explained
+    panel.locator(".widget-dropdown select").first.select_option(label=next(
+        label for label in samples() if label.startswith("chatxdk error: signature mismatch")))  # fmt: skip
+    expect(panel.locator(".xk-kind")).to_have_text(re.compile(r"^sdk-error · chatxdk error: ecdsa-mismatch"))
+    _button(panel, "Explain").click()
+    expect(panel.locator(".xk-see")).to_have_text(re.compile(r"^03-signing-and-describing\.ipynb § The v7 payload"))
+
+    # the sandbox sample: the events bob fetches, opened with bob's demo keys
+    panel.locator(".widget-dropdown select").first.select_option(index=1)
+    expect(panel.locator(".xk-kind")).to_have_text(re.compile(r"^events-response · events answer: 1 event in data, 1 key-change event"))
+    expect(panel.locator(".xk-notes")).to_contain_text("signature verified and opened: 'hello from the sandbox'")
+    part = panel.locator(".widget-dropdown select").nth(1)
+    wrapped = f"participant [0] (user {BOB_ID}, key version 1): wrapped-conversation-key"  # bob is wrapped to first
+    part.select_option(label=wrapped)
+    expect(panel.locator(".xk-byte-map .xk-byte")).to_have_count(113)
+    expect(panel.locator(".xk-notes")).to_contain_text(f"opens with the identity of user {BOB_ID} (key version 1)")
+    INSPECTOR_SHOT.parent.mkdir(exist_ok=True)
+    page.locator(".jp-Cell.jp-CodeCell", has=panel).last.screenshot(path=str(INSPECTOR_SHOT))

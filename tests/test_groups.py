@@ -475,3 +475,15 @@ def test_prepare_refuses_what_no_server_would_take(alice: kit.Identity, bob: kit
     assert create.body["group_members"] == [alice.user_id, bob.user_id, carol.user_id]
     assert create.body["group_admins"] == [alice.user_id] and create.body["group_name"] == "t"
     assert base64.b64decode(create.body["action_signatures"][1]["encoded_message_event_detail"]) == create.detail.encode()
+
+
+def test_the_thrift_walker_names_the_group_fields(alice: kit.Identity, bob: kit.Identity) -> None:
+    """kit.thrift.walk (what the inspector shows) knows the group structs: every byte, every field named."""
+    create = kit.prepare_group_create(alice, G, members=[bob.public_keys], title="t", ttl_msec=5)
+    add = kit.prepare_members_change(alice, G, add=[bob.public_keys], current=[], admins=[alice.user_id], pending=[E])
+    for detail, struct in ((create.detail.encode(), "GroupCreate"), (add.detail.encode(), "GroupMemberAddChange")):
+        runs = thrift.walk(detail)
+        assert sum(r.length for r in runs) == len(detail)
+        named = {r.name for r in runs if r.struct == struct}
+        assert not [n for n in named if n.startswith("field ")], named
+    assert {"member_ids", "admin_ids", "title", "conversation_key_version", "ttl_msec"} <= {r.name for r in thrift.walk(create.detail.encode())}

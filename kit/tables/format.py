@@ -2,38 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 
 from kit.encoding import from_b64
+from kit.inspector.model import hex_pairs, preview, utc_time
 
 __all__ = ["Table", "error_line", "hex_pairs", "preview", "raw_bytes", "utc_time"]
-
-_HEX_LIMIT = 16
-_PREVIEW = 12
-_SHORT_TEXT = 40
-
-
-def hex_pairs(data: bytes, limit: int | None = _HEX_LIMIT) -> str:
-    """Spaced hex pairs; at most `limit` bytes, then an ellipsis."""
-    data = bytes(data)
-    if limit is not None and len(data) > limit:
-        return data[:limit].hex(" ") + " …"
-    return data.hex(" ")
-
-
-def preview(text: str) -> str:
-    """Short text as is; long text as its first characters and its length."""
-    if len(text) <= _SHORT_TEXT:
-        return repr(text)
-    return f"{text[:_PREVIEW]!r}… ({len(text)} chars)"
-
-
-def utc_time(ms: int | str) -> str:
-    """A millisecond timestamp as ``YYYY-MM-DD HH:MM:SS.mmm UTC``."""
-    ms = int(ms)
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d} UTC"
 
 
 def raw_bytes(data: bytes | str, what: str) -> bytes:

@@ -12,57 +12,6 @@ __all__ = ["thrift_map", "thrift_table"]
 
 
 _S = _thrift.STRING
-#: Field names per struct, from the SDK's event.thrift and product.thrift: (name, struct type or None).
-_FIELDS: dict[str, dict[int, tuple[str, str | None]]] = {
-    "MessageEventDetail": {
-        fid: (name, {1: "MessageCreateEvent", 3: "ConversationKeyChangeEvent"}.get(fid))
-        for fid, name in _thrift.DETAIL_FIELDS.items()
-    },
-    "ConversationKeyChangeEvent": {
-        1: ("conversation_key_version", None),
-        2: ("conversation_participant_keys", "ConversationParticipantKey"),
-        4: ("ratchet_tree_change", None),
-        5: ("for_key_rotation", None),
-    },
-    "ConversationParticipantKey": {1: ("user_id", None), 2: ("encrypted_conversation_key", None), 3: ("public_key_version", None)},
-    "MessageEvent": {
-        1: ("sequence_id", None), 2: ("message_id", None), 3: ("sender_id", None), 4: ("conversation_id", None),
-        5: ("conversation_token", None), 6: ("created_at_msec", None), 7: ("detail", "MessageEventDetail"),
-        8: ("relay_source", None), 9: ("message_event_signature", "MessageEventSignature"),
-        10: ("previous_sequence_id", None), 11: ("is_trusted", None),
-    },
-    "MessageEventSignature": {
-        1: ("signature", None), 2: ("public_key_version", None), 3: ("signature_version", None),
-        4: ("signing_public_key", None), 5: ("message_signing_key_info_list", None),
-    },
-    "MessageCreateEvent": {
-        100: ("contents", None), 101: ("conversation_key_version", None), 102: ("should_notify", None), 103: ("ttl_msec", None),
-    },
-    "MessageEntryHolder": {1: ("contents", "MessageEntryContents")},
-    "MessageEntryContents": {1: ("message", "MessageContents")},
-    "MessageContents": {1: ("message_text", None)},
-}  # fmt: skip
-_FIXED = {_thrift.BOOL: 1, _thrift.BYTE: 1, _thrift.I16: 2, _thrift.I32: 4, _thrift.I64: 8, _thrift.DOUBLE: 8}
-
-
-def _size(data: bytes, at: int, ttype: int, value: Any) -> int:
-    """Bytes a decoded value starting at `at` took on the wire (the reader has checked them)."""
-    if ttype == _S:
-        return 4 + len(value)
-    if ttype == _thrift.STRUCT:
-        return int(value.end - value.start)
-    if ttype in (_thrift.LIST, _thrift.SET):
-        elem, pos = data[at], at + 5
-        for v in value:
-            pos += _size(data, pos, elem, v)
-        return pos - at
-    if ttype == _thrift.MAP:
-        kt, vt, pos = data[at], data[at + 1], at + 6
-        for k, v in value:
-            pos += _size(data, pos, kt, k)
-            pos += _size(data, pos, vt, v)
-        return pos - at
-    return _FIXED[ttype]
 
 
 def _show(name: str, ttype: int, value: Any) -> str:
@@ -81,33 +30,24 @@ def _show(name: str, ttype: int, value: Any) -> str:
     return repr(value)
 
 
-def _walk(data: bytes, s: _thrift.Struct, struct_name: str, depth: int, rows: list[tuple[Any, ...]], tag: str = "") -> None:
-    names = _FIELDS.get(struct_name, {})
-    indent = "· " * depth
-    pos = s.start
-    for fid, (ttype, value) in s.fields.items():
-        name, sub = names.get(fid, (f"field {fid}", None))
-        where = f"{indent}{tag}{name}"
-        tname = _thrift.TYPE_NAMES.get(ttype, str(ttype))
-        if ttype == _thrift.STRUCT:
-            rows.append((pos, 3, where, "struct", hex_pairs(data[pos : pos + 3]), f"→ {sub or 'struct'}"))
-            _walk(data, value, sub or "", depth + 1, rows)
-        elif ttype in (_thrift.LIST, _thrift.SET) and value and isinstance(value[0], _thrift.Struct):
-            rows.append((pos, 8, where, f"{tname}<struct>", hex_pairs(data[pos : pos + 8]), f"{len(value)} × {sub or 'struct'}"))
-            for i, elem in enumerate(value):
-                _walk(data, elem, sub or "", depth + 1, rows, tag=f"[{i}] ")
-        else:
-            length = 3 + _size(data, pos + 3, ttype, value)
-            head = 7 if ttype == _S else (8 if ttype in (_thrift.LIST, _thrift.SET) else length)
-            if ttype in (_thrift.LIST, _thrift.SET):
-                shown = f"{len(value)} elements"
-            elif ttype == _thrift.MAP:
-                shown = f"{len(value)} entries"
-            else:
-                shown = _show(name, ttype, value)
-            rows.append((pos, length, where, tname, hex_pairs(data[pos : pos + head]), shown))
-        pos += 3 + _size(data, pos + 3, ttype, value)
-    rows.append((pos, 1, f"{indent}{tag}STOP", "stop", "00", f"end of {struct_name or 'struct'}"))
+def _row(data: bytes, run: _thrift.FieldRun) -> tuple[Any, ...]:
+    tag = f"[{run.element}] " if run.element is not None else ""
+    where = f"{'· ' * run.depth}{tag}{run.name}"
+    if run.ttype is None:
+        return (run.offset, 1, where, "stop", "00", f"end of {run.struct or 'struct'}")
+    tname = _thrift.TYPE_NAMES.get(run.ttype, str(run.ttype))
+    wire = hex_pairs(data[run.offset : run.offset + run.head])
+    if run.ttype == _thrift.STRUCT:
+        return (run.offset, 3, where, "struct", wire, f"→ {run.sub or 'struct'}")
+    if run.ttype in (_thrift.LIST, _thrift.SET) and run.value and isinstance(run.value[0], _thrift.Struct):
+        return (run.offset, 8, where, f"{tname}<struct>", wire, f"{len(run.value)} × {run.sub or 'struct'}")
+    if run.ttype in (_thrift.LIST, _thrift.SET):
+        shown = f"{len(run.value)} elements"
+    elif run.ttype == _thrift.MAP:
+        shown = f"{len(run.value)} entries"
+    else:
+        shown = _show(run.name, run.ttype, run.value)
+    return (run.offset, run.length, where, tname, wire, shown)
 
 
 def thrift_table(data: bytes | str, *, struct: str = "MessageEventDetail") -> Table:
@@ -120,9 +60,7 @@ def thrift_table(data: bytes | str, *, struct: str = "MessageEventDetail") -> Ta
     (type, field id, length or count), `value` what follows them, decoded.
     """
     raw = raw_bytes(data, struct)
-    s = _thrift.read_fields(raw, what=struct)
-    rows: list[tuple[Any, ...]] = []
-    _walk(raw, s, struct, 0, rows)
+    rows = [_row(raw, run) for run in _thrift.walk(raw, struct=struct)]
     return Table(rows, columns=["offset", "length", "field", "type", "wire", "value"])
 
 

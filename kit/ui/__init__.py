@@ -11,6 +11,7 @@ callbacks call kit functions and set widget values; they never print and never w
   decrypt, and show each signer's trust state (pinned / verified / changed).
 - `TrustPanel(client, identity, peer_id, trust=...)` (`kit.ui.trust`): both users' fingerprints and the
   comparison code side by side; Verify takes the code the contact reads out.
+- `Inspector()` (`kit.ui.inspector`): paste a blob, a body or an error; see its kind, bytes, fields and notes.
 - `App()` (`kit.ui.app`): all of them on an in-process sandbox with two demo users, as one app.
 
 What they share (the byte map, the status line, problem text) is in `kit.ui.parts`.
@@ -23,10 +24,11 @@ from __future__ import annotations
 
 from kit.ui.app import App
 from kit.ui.inbox import Inbox
+from kit.ui.inspector import Inspector
 from kit.ui.keys import KeyPanel
 from kit.ui.parts import byte_map, problem_text
 from kit.ui.request import RequestBuilder
 from kit.ui.trust import TrustPanel
 from kit.ui.wrap import WrapExplorer
 
-__all__ = ["App", "Inbox", "KeyPanel", "RequestBuilder", "TrustPanel", "WrapExplorer", "byte_map", "problem_text"]
+__all__ = ["App", "Inbox", "Inspector", "KeyPanel", "RequestBuilder", "TrustPanel", "WrapExplorer", "byte_map", "problem_text"]

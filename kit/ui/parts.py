@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from kit.errors import APIError
 
@@ -43,12 +43,19 @@ Segment = tuple[str, int]
 
 
 def byte_map(
-    data: bytes, segments: Sequence[Segment], *, flipped: Iterable[int] = (), selected: int | None = None
+    data: bytes,
+    segments: Sequence[Segment],
+    *,
+    flipped: Iterable[int] = (),
+    selected: int | None = None,
+    colors: Mapping[str, str] | None = None,
 ) -> str:
     """HTML for `data` as coloured hex bytes, one colour per `(name, length)` segment, with a legend.
 
-    Bytes in `flipped` are struck through in red; the `selected` byte is outlined.
+    Bytes in `flipped` are struck through in red; the `selected` byte is outlined; `colors` gives
+    segment names their colour (over `COLORS`).
     """
+    palette = {**COLORS, **(colors or {})}
     flipped = set(flipped)
     bounds: list[tuple[str, int, int]] = []
     start = 0
@@ -58,7 +65,7 @@ def byte_map(
     if start != len(data):
         bounds.append(("rest", start, len(data)))
     legend = " ".join(
-        f'<span style="background:{COLORS.get(name, "#f3f4f6")};padding:0 4px;margin-right:4px;white-space:nowrap">'
+        f'<span style="background:{palette.get(name, "#f3f4f6")};padding:0 4px;margin-right:4px;white-space:nowrap">'
         f"{html.escape(name)}: bytes {lo}–{hi - 1} ({hi - lo})</span>"
         for name, lo, hi in bounds
         if hi > lo
@@ -66,7 +73,7 @@ def byte_map(
     cells = []
     for name, lo, hi in bounds:
         for i in range(lo, min(hi, len(data))):
-            style = f"background:{COLORS.get(name, '#f3f4f6')};padding:1px 2px;margin:1px;display:inline-block"
+            style = f"background:{palette.get(name, '#f3f4f6')};padding:1px 2px;margin:1px;display:inline-block"
             if i in flipped:
                 style += f";color:{ERROR_COLOR};font-weight:bold;text-decoration:line-through"
             if i == selected:

@@ -30,3 +30,18 @@ def test_no_view_shows_a_private_key(init, alice, bob):
     for form in _secret_forms(alice) + _secret_forms(bob):
         assert form not in shown
     assert DEMO_KEY.hex() not in shown
+
+
+def test_inspection_views():
+    import kit
+    from kit.tables import inspection_map, inspection_table, notes_table
+
+    alice = kit.Identity.from_seed("alice (demo only)", "1215441834412953600")
+    i = kit.inspect(alice.public_keys.public_key.rstrip("="))
+    t = inspection_table(i)
+    assert list(t.columns) == ["offset", "length", "name", "value", "note"]
+    assert t.iloc[0].tolist()[:3] == [0, 26, "DER header"]
+    m = inspection_map(i)
+    assert m is not None and len(m.data) == 91 and [s.field for s in m.segments] == ["DER header", "04 prefix", "x", "y"]
+    assert "without padding" in notes_table(i).iloc[0]["note"]
+    assert inspection_map(kit.inspect("{}")) is None
