@@ -33,11 +33,12 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
 	  else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; }
 
-# The browser test runs in its own pytest process: Playwright leaves an event loop running,
-# which would break later tests that start one (schemathesis).
+# The browser tests run in their own pytest process: Playwright leaves an event loop running,
+# which would break later tests that start one (schemathesis). KIT_UPDATE_SCREENSHOT=1 refreshes
+# the committed pictures (docs/screenshot.png, docs/panels/*.png).
 test: $(VENV)/.deps chromium
-	$(PY) -m pytest tests --ignore=tests/test_browser.py
-	$(PY) -m pytest tests/test_browser.py
+	$(PY) -m pytest tests --ignore=tests/test_browser.py --ignore=tests/test_browser_panels.py
+	$(PY) -m pytest tests/test_browser.py tests/test_browser_panels.py
 	$(PY) -m pytest $(NBVAL) notebooks
 
 test-unit: $(VENV)/.deps

@@ -612,6 +612,26 @@ def test_chatxdk_rejects_forged_kit_key_change(how, alice):
         kit.read_key_change(ev, recipient=dave.as_kit_identity(), signing_keys=[alice.public_keys])
 
 
+def test_chatxdk_adopts_an_unverified_key_change_below_its_threshold(alice):
+    """Below ENFORCED_SEQ the SDK records the bad signature but still adopts the key, for decryption (05 says so)."""
+    dave = sdk_user(DAVE)
+    init, _ = _forge_key_change("other_signer", alice, [alice.public_keys, dave.public_keys])
+    ev = kit_key_change_envelope(init, alice.user_id, seq=ENFORCED_SEQ - 1)
+    pm = kit.prepare_message(alice, init.conversation_id, "under an unverified key", conversation_key=init.conversation_key,
+                             conversation_key_version=init.conversation_key_version)  # fmt: skip
+    out = dave.chat.decrypt_events([ev, kit_message_envelope(pm, alice.user_id, seq=ENFORCED_SEQ)], [signing_entry(alice.public_keys)])
+    assert set(out["errors"]) == {"0"}  # the key change's signature fails, and is reported
+    assert out["conversation_keys"]["keys"] == {init.conversation_key_version: init.conversation_key}  # adopted anyway
+    assert [m["event"]["content"]["text"] for m in out["messages"]] == ["under an unverified key"]
+    # the kit never adopts it, whatever the sequence id
+    with pytest.raises(kit.SignatureError):
+        kit.read_key_change(ev, recipient=dave.as_kit_identity(), signing_keys=[alice.public_keys])
+    # and the sandbox's sequence ids start above the threshold
+    from kit.sandbox.store import SEQUENCE_BASE
+
+    assert SEQUENCE_BASE >= ENFORCED_SEQ
+
+
 @pytest.mark.parametrize("text", TEXTS.values(), ids=TEXTS.keys())
 def test_chatxdk_decrypts_kit_message(alice, text):
     dave = sdk_user(DAVE)
