@@ -34,6 +34,7 @@ from kit.errors import (
     Unauthorized,
     WireFormatError,
 )
+from kit.group import GroupCreate, GroupEvent, MembersChange, prepare_group_create, prepare_members_change, read_group_event
 from kit.ids import ConversationId, new_version
 from kit.keyring import Adoption, Keyring
 from kit.keys import Identity, PublicKeys, fingerprint
@@ -80,6 +81,8 @@ __all__ = [
     "EventBatch",
     "Explanation",
     "Forbidden",
+    "GroupCreate",
+    "GroupEvent",
     "Identity",
     "Inspection",
     "InvalidRequest",
@@ -88,6 +91,7 @@ __all__ = [
     "KeyNotFoundError",
     "Keyring",
     "KitError",
+    "MembersChange",
     "Message",
     "NotFound",
     "PayloadTooLarge",
@@ -115,10 +119,13 @@ __all__ = [
     "new_version",
     "prepare_delete",
     "prepare_edit",
+    "prepare_group_create",
     "prepare_key_init",
+    "prepare_members_change",
     "prepare_message",
     "prepare_reaction",
     "read_events",
+    "read_group_event",
     "read_key_change",
     "read_message",
 ]
@@ -127,7 +134,7 @@ __all__ = [
 # Submodules for notebooks, reachable as kit.ui / kit.tables after a plain `import kit`.
 _SUBMODULES = {
     "client", "sandbox", "tables", "ui", "wrap", "thrift", "signature", "keys", "ids", "vault", "points", "encoding",
-    "lesson", "trust", "inspector", "room", "content", "message",
+    "lesson", "trust", "inspector", "room", "content", "message", "group", "thrift_group",
 }
 
 

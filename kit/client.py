@@ -15,7 +15,9 @@ from typing import Any
 
 import httpx
 
+from kit.encoding import from_b64
 from kit.errors import APIError, KitError, Problem
+from kit.group import GroupCreate, MembersChange
 from kit.ids import ConversationId, version_key
 from kit.keys import Identity, PublicKeys
 from kit.message import PreparedDelete, PreparedMessage
@@ -31,6 +33,8 @@ from kit.oauth import (
     refresh_tokens,
 )
 from kit.protocol import KeyInit
+from kit.thrift import read_message_event
+from kit.thrift_group import is_group_change
 
 __all__ = [
     "CHAT_SCOPES",
@@ -97,13 +101,21 @@ class PublicKeysResult:
 
 @dataclass(frozen=True)
 class EventsPage:
-    """One page of a conversation's events: messages in `messages`, key changes apart in `key_changes`
-    (both base64 `MessageEvent`s, newest message first)."""
+    """One page of a conversation's events: messages in `messages`, key changes apart in `key_changes`,
+    a group's creation and member adds in `group_changes` (all base64 `MessageEvent`s, newest first)."""
 
     messages: list[str]
     key_changes: list[str]
     next_token: str | None
     raw: dict[str, Any] = field(repr=False)
+    group_changes: list[str] = field(default_factory=list)
+
+
+def _is_group_change(encoded: str) -> bool:
+    try:
+        return is_group_change(read_message_event(from_b64(encoded, what="encoded_event")).detail)
+    except KitError:
+        return False  # not for the client to judge: the reader of `messages` reports what is wrong
 
 
 class Client:
@@ -260,16 +272,38 @@ class Client:
         return str(self.request("POST", "/2/chat/conversations/group/initialize")["data"]["conversation_id"])
 
     def create_group(
-        self, init: KeyInit, *, members: list[str], admins: list[str] | None = None, name: str | None = None
+        self,
+        create: GroupCreate | KeyInit,
+        *,
+        members: list[str] | None = None,
+        admins: list[str] | None = None,
+        name: str | None = None,
     ) -> KeysResult:
-        """`POST /2/chat/conversations/group`: create the group `init` was prepared for, with its first key."""
-        body = {**init.body, "conversation_id": init.conversation_id, "group_members": list(members)}
-        if admins is not None:
-            body["group_admins"] = list(admins)
-        if name is not None:
-            body["group_name"] = name
+        """`POST /2/chat/conversations/group`: create a group with its first key.
+
+        Pass a `kit.GroupCreate` (from `kit.prepare_group_create`: both signed actions, roster and
+        title in its body). A bare `KeyInit` with `members` (and `admins`, `name`) sends the key
+        change alone, which the sandbox still takes; X expects both signatures.
+        """
+        if isinstance(create, GroupCreate):
+            if members is not None or admins is not None or name is not None:
+                raise KitError("create_group(GroupCreate) takes the roster and title from the prepared create, not as arguments")
+            body = create.body
+        else:
+            if members is None:
+                raise KitError("create_group(KeyInit) needs members=[...]; or pass kit.prepare_group_create(...) instead")
+            body = {**create.body, "conversation_id": create.conversation_id, "group_members": list(members)}
+            if admins is not None:
+                body["group_admins"] = list(admins)
+            if name is not None:
+                body["group_name"] = name
         data = self.request("POST", "/2/chat/conversations/group", json=body)["data"]
         return KeysResult(str(data["conversation_id"]), str(data.get("conversation_key_change_sequence_id", "")))
+
+    def add_group_members(self, change: MembersChange) -> KeysResult:
+        """`POST /2/chat/conversations/{id}/members`: add members with a new key for the whole new roster."""
+        data = self.request("POST", f"/2/chat/conversations/{change.path_id}/members", json=change.body)["data"]
+        return KeysResult(str(data.get("conversation_id", change.conversation_id)), str(data.get("sequence_id", "")))
 
     def get_events(
         self, conversation_id: str, *, max_results: int | None = None, pagination_token: str | None = None
@@ -282,11 +316,14 @@ class Client:
             params["pagination_token"] = pagination_token
         data = self.request("GET", f"/2/chat/conversations/{_path(conversation_id)}/events", params=params or None)
         meta = data.get("meta", {})
+        events = [e["encoded_event"] for e in data.get("data", []) if "encoded_event" in e]
+        groups = [e for e in events if _is_group_change(e)]
         return EventsPage(
-            messages=[e["encoded_event"] for e in data.get("data", []) if "encoded_event" in e],
+            messages=[e for e in events if e not in groups] if groups else events,
             key_changes=list(meta.get("conversation_key_events", [])),
             next_token=meta.get("next_token"),
             raw=data,
+            group_changes=groups,
         )
 
     def iter_events(self, conversation_id: str, *, max_results: int = 100) -> Iterator[EventsPage]:

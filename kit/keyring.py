@@ -75,8 +75,10 @@ class Keyring:
             raise WireFormatError(
                 f"a keyring adopts a kit.KeyChange (from kit.read_key_change), got {type(change).__name__}"
             )
-        self._check_trust(change)
         cid = _conversation(change.conversation_id)
+        if not change.verified:
+            return self._keep_unverified(cid, change)
+        self._check_trust(change)
         version = version_key(change.conversation_key_version, what="conversation_key_version of the key change")
         known = self._changes.get(cid, {})
         latest = self._latest.get(cid)
@@ -110,6 +112,21 @@ class Keyring:
         `WireFormatError`, and `TrustError` with a trust store) propagate, and the keyring is left unchanged.
         """
         return self.adopt(read_key_change(event_b64, recipient=recipient, signing_keys=signing_keys, trust=self.trust))
+
+    def _keep_unverified(self, cid: str, change: KeyChange) -> Adoption:
+        # A departed signer's change (read with allow_departed=True): its key opens old messages,
+        # but an unverified key must never become the one new messages are sealed with.
+        version = version_key(change.conversation_key_version, what="conversation_key_version of the key change")
+        known = self._changes.setdefault(cid, {})
+        latest = self._latest.get(cid)
+        latest_text = "" if latest is None else known[latest].conversation_key_version
+        held = known.get(version)
+        if held is not None and held.conversation_key != change.conversation_key:
+            reason = f"version {version} already holds a different conversation key: kept the first"
+        else:
+            known.setdefault(version, change)
+            reason = "unverified (signer departed): kept for reading its messages, never adopted as the latest"
+        return Adoption(change=change, adopted=False, reason=reason, latest_version=latest_text)
 
     def _check_trust(self, change: KeyChange) -> None:
         # The trust check, kept apart: a change is adopted only if its signer's keys are the trusted ones.

@@ -66,7 +66,12 @@ class KeyInit:
 
 @dataclass(frozen=True)
 class KeyChange:
-    """A key change read and verified by a recipient; `signer` is the public keys its signature verified with."""
+    """A key change read by a recipient; `signer` is the public keys its signature verified with.
+
+    `verified` is False only for a change read with ``allow_departed=True`` whose signer's keys
+    are no longer served (a member who left): its key opens old messages, but nothing vouches
+    for who made it, so a `kit.Keyring` keeps it for reading and never adopts it as the latest.
+    """
 
     conversation_key: bytes
     conversation_key_version: str
@@ -76,11 +81,13 @@ class KeyChange:
     sequence_id: str
     created_at_msec: str
     signer: PublicKeys | None = field(default=None, repr=False, compare=False)
+    verified: bool = True
 
     def __repr__(self) -> str:
+        unverified = "" if self.verified else ", verified=False (signer departed: key only, no signature check)"
         return (
             f"KeyChange(conversation_id={self.conversation_id!r}, conversation_key_version="
-            f"{self.conversation_key_version!r}, sender_id={self.sender_id!r}, conversation_key=<hidden>)"
+            f"{self.conversation_key_version!r}, sender_id={self.sender_id!r}{unverified}, conversation_key=<hidden>)"
         )
 
 
@@ -232,6 +239,7 @@ def read_key_change(
     recipient: Identity,
     signing_keys: Iterable[PublicKeys],
     trust: TrustStore | None = None,
+    allow_departed: bool = False,
 ) -> KeyChange:
     """Read a key-change `MessageEvent` as `recipient`: unwrap my key, verify the action signature.
 
@@ -242,6 +250,11 @@ def read_key_change(
     A verified signature proves which keys signed, not whose they are. With `trust` (a
     `kit.TrustStore`), keys that differ from the sender's pinned or verified keys raise
     `TrustError`; a sender seen for the first time is pinned (trust on first use).
+
+    `allow_departed=True` is the path for a group key change whose signer has left: when
+    `signing_keys` hold no key of the sender at the signature's key version, the key is still
+    unwrapped and returned with ``verified=False`` (and no signer) instead of a `SignatureError`.
+    A signature that is there to check and fails still raises.
     """
     raw = event_b64 if isinstance(event_b64, (bytes, bytearray)) else from_b64(event_b64, what="key-change event", max_len=MAX_EVENT_CHARS)
     event = read_message_event(bytes(raw), what="key-change event")
@@ -266,6 +279,21 @@ def read_key_change(
     _sig.check_signature_version(
         event.signature.signature_version, f"key change {event.message_id}", minimum=_sig.KEY_CHANGE_MIN_SIGNATURE_VERSION
     )
+    signing_keys = list(signing_keys)
+    if allow_departed and not any(
+        pk.user_id == event.sender_id and pk.version == event.signature.public_key_version for pk in signing_keys
+    ):
+        return KeyChange(
+            conversation_key=key,
+            conversation_key_version=detail.conversation_key_version,
+            sender_id=event.sender_id,
+            conversation_id=event.conversation_id,
+            message_id=event.message_id,
+            sequence_id=event.sequence_id,
+            created_at_msec=event.created_at_msec,
+            signer=None,
+            verified=False,
+        )
     signer = find_signing_key(signing_keys, event.sender_id, event.signature.public_key_version)
     payload = _sig.key_change_payload(
         message_id=event.message_id,

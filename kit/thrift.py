@@ -589,8 +589,20 @@ def read_text(data: bytes, *, what: str = "message plaintext") -> str:
 #: its value is, or its list's elements are, or None).
 STRUCT_FIELDS: dict[str, dict[int, tuple[str, str | None]]] = {
     "MessageEventDetail": {
-        fid: (name, {1: "MessageCreateEvent", 3: "ConversationKeyChangeEvent", 7: "MessageDeleteEvent"}.get(fid))
+        fid: (name, {1: "MessageCreateEvent", 3: "ConversationKeyChangeEvent", 4: "GroupChangeEvent", 7: "MessageDeleteEvent"}.get(fid))
         for fid, name in DETAIL_FIELDS.items()
+    },
+    # the group changes (kit.thrift_group reads and writes them)
+    "GroupChangeEvent": {1: ("group_change", "GroupChange"), 2: ("for_key_rotation", None)},
+    "GroupChange": {1: ("group_create", "GroupCreate"), 5: ("group_member_add", "GroupMemberAddChange")},
+    "GroupCreate": {
+        1: ("member_ids", None), 2: ("admin_ids", None), 3: ("title", None), 4: ("avatar_url", None),
+        5: ("conversation_key_version", None), 6: ("is_legacy_group_upgrade", None), 7: ("ttl_msec", None),
+    },
+    "GroupMemberAddChange": {
+        1: ("member_ids", None), 2: ("current_member_ids", None), 3: ("current_admin_ids", None), 4: ("current_title", None),
+        5: ("current_avatar_url", None), 6: ("conversation_key_version", None), 7: ("current_ttl_msec", None),
+        8: ("current_pending_member_ids", None), 9: ("screen_capture_blocking_enabled", None),
     },
     "ConversationKeyChangeEvent": {
         1: ("conversation_key_version", None),

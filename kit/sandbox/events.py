@@ -59,7 +59,7 @@ class EventLog:
         db.execute("UPDATE conversations SET stored_bytes = stored_bytes + ? WHERE id = ?", (size, cid.canonical))
 
     def list_events(self, call: Call) -> Reply:
-        """getChatConversationEvents: messages (and deletes) newest first, a page at a time, with every key change.
+        """getChatConversationEvents: messages, deletes and group changes newest first, a page at a time, with every key change.
 
         The page is read in SQL (``seq < token ORDER BY seq DESC LIMIT size + 1``): a read costs
         one page and the key changes, however many messages the conversation holds."""
@@ -80,7 +80,8 @@ class EventLog:
         # Deleted messages leave the answer: for everyone (for_user ''), or for the user who deleted them
         # for self. A delete event is served to its sender, and to everyone when it deleted for all.
         rows = self.ctx.store.read(
-            f"SELECT {columns} FROM events e WHERE conversation_id = ? AND kind IN ('message', 'delete') AND seq < ? AND ("
+            f"SELECT {columns} FROM events e WHERE conversation_id = ? AND kind IN ('message', 'delete', 'group_change') AND seq < ? AND ("
+            "kind = 'group_change' OR "
             "(kind = 'message' AND NOT EXISTS (SELECT 1 FROM deletions d WHERE d.conversation_id = e.conversation_id "
             "AND d.seq = e.seq AND d.for_user IN ('', ?))) OR "
             "(kind = 'delete' AND (sender_id = ? OR EXISTS (SELECT 1 FROM deletions d WHERE d.conversation_id = e.conversation_id "

@@ -69,6 +69,7 @@ MAX_MESSAGE_CHARS = _b64_chars(MAX_MESSAGE_BYTES)
 ARRAY_LIMITS: dict[str, int] = {
     "group_members": MAX_PARTICIPANTS,
     "group_admins": MAX_PARTICIPANTS,
+    "user_ids": MAX_PARTICIPANTS,
     "conversation_participant_keys": MAX_PARTICIPANTS,
     "message_signing_key_info_list": MAX_PARTICIPANTS,
     "action_signatures": 16,
@@ -95,6 +96,7 @@ BODY_LIMITS: dict[str, int] = {
     "sendChatMessage": 2 * MAX_MESSAGE_CHARS,  # the message, its signature and ids; a larger one gets the same 413  # the message plus its signature and ids
     "addConversationKeys": _KEY_CHANGE_BODY,  # 6.0 MB: 10,000 participants (a 1:1 key body is 1.5 kB)
     "createChatConversation": _KEY_CHANGE_BODY + 2 * MAX_PARTICIPANTS * _PER_MEMBER_ID + 16 * 1024,
+    "addChatGroupMembers": _KEY_CHANGE_BODY + 2 * MAX_PARTICIPANTS * _PER_MEMBER_ID + 16 * 1024,  # the roster, signed twice
     "createSandboxUser": 4 * 1024,
     "joinRoom": 4 * 1024,  # {"name": ...}: 32 characters
     "deleteChatMessages": 16 * 1024 + MAX_DELETE_IDS * 96,  # each id: ~24 chars in the body, ~32 in the signed detail

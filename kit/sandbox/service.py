@@ -59,6 +59,7 @@ ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType({
     "addConversationKeys": ("key_changes", "add"),
     "initializeChatGroup": ("groups", "initialize"),
     "createChatConversation": ("groups", "create"),
+    "addChatGroupMembers": ("groups", "add_members"),
     "getChatConversationEvents": ("events", "list_events"),
     "sendChatMessage": ("messages", "send"),
     "deleteChatMessages": ("deletes", "delete"),

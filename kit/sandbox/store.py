@@ -92,8 +92,9 @@ CREATE TABLE IF NOT EXISTS deletions (
     PRIMARY KEY (conversation_id, seq, for_user)
 );
 CREATE INDEX IF NOT EXISTS deletions_by_event ON deletions (conversation_id, by_event);
--- the events answer walks this backwards a page at a time: messages and deletes, never a sort
-CREATE INDEX IF NOT EXISTS events_timeline ON events (conversation_id, seq) WHERE kind IN ('message', 'delete');
+-- the events answer walks this backwards a page at a time: messages, deletes, group changes, never a sort
+DROP INDEX IF EXISTS events_timeline;
+CREATE INDEX IF NOT EXISTS events_page ON events (conversation_id, seq) WHERE kind IN ('message', 'delete', 'group_change');
 """
 
 #: What a room reset empties, children before parents (`ended_tokens` stays: it holds only

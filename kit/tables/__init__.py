@@ -13,7 +13,7 @@ spaced pairs (at most 16 bytes in a table cell), long text as a short preview wi
 and times as ``YYYY-MM-DD HH:MM:SS.mmm UTC``.
 
 One module per concept: `format` (Table, how values are written), `bytemap` (Segment, ByteMap),
-`keys`, `wrap`, `signature`, `thrift`, `events`, `conversation`, `requests`, `cost` and `inspection`; everything the notebooks
+`keys`, `wrap`, `signature`, `thrift`, `events`, `conversation`, `groups`, `requests`, `cost` and `inspection`; everything the notebooks
 call is re-exported here, so ``kit.tables.X`` is the name to use.
 """
 
@@ -24,6 +24,7 @@ from kit.tables.conversation import conversation_table
 from kit.tables.cost import demo_members, plot_wrap_cost, progress_bar, wrap_cost
 from kit.tables.events import events_table, key_changes_table, messages_table, sealed_message_map
 from kit.tables.format import Table, error_line
+from kit.tables.groups import key_access_table, roster_table
 from kit.tables.inspection import inspection_map, inspection_table, notes_table
 from kit.tables.keys import public_keys_table, sealed_key_table, spki_map
 from kit.tables.requests import conversation_ids_table, participants_table, problem_table, request_table
@@ -42,6 +43,7 @@ __all__ = [
     "events_table",
     "inspection_map",
     "inspection_table",
+    "key_access_table",
     "key_changes_table",
     "messages_table",
     "notes_table",
@@ -52,6 +54,7 @@ __all__ = [
     "progress_bar",
     "public_keys_table",
     "request_table",
+    "roster_table",
     "sealed_key_table",
     "sealed_message_map",
     "signature_map",

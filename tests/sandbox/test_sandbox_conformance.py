@@ -76,12 +76,11 @@ class World:
         bob.add_conversation_keys(other)
         self.foreign_pair = other.path_id
         gid = alice.initialize_group()
-        ginit = kit.prepare_key_init(
-            ids["alice"], [ids["bob"].public_keys, ids["carol"].public_keys], conversation_id=gid
-        )
-        alice.create_group(ginit, members=[self.users["bob"], self.users["carol"]])
+        # a group of alice and bob, made with the signed create; carol joins later (addChatGroupMembers)
+        alice.create_group(kit.prepare_group_create(ids["alice"], gid, members=[ids["bob"].public_keys], title="conformance"))
         self.group = gid
         self.token = accounts["alice"].access_token  # the Bearer every generated request carries
+        self.bob_token, self.carol_token = accounts["bob"].access_token, accounts["carol"].access_token
         self.statuses: dict[str, Counter[int]] = {}
         self._cycles: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -185,6 +184,7 @@ def test_the_fuzzed_operations_are_the_implemented_ones() -> None:
     ops = {r.ok().definition.raw.get("operationId") for r in schema.get_all_operations()}
     assert ops == set(IMPLEMENTED)
     assert set(IMPLEMENTED) >= {
+        "addChatGroupMembers",
         "addConversationKeys",
         "addUserPublicKey",
         "getChatConversationEvents",
@@ -291,6 +291,20 @@ def test_valid_requests_from_the_kit_are_accepted_and_conform() -> None:
     r = _call(schema["/2/chat/conversations/group"]["POST"].Case(body=body), token)
     assert r.status_code == 201, r.text
 
+    # the signed group create, then carol added with a new key: both stored and served as events
+    gid = _call(schema["/2/chat/conversations/group/initialize"]["POST"].Case(), token).json()["data"]["conversation_id"]
+    create = kit.prepare_group_create(alice, gid, members=[bob.public_keys], title="two then three")
+    r = _call(schema["/2/chat/conversations/group"]["POST"].Case(body=create.body), token)
+    assert r.status_code == 201, r.text
+    add = kit.prepare_members_change(alice, gid, add=[carol.public_keys], current=[bob.public_keys], admins=[alice.user_id],
+                                     title=create.title)  # fmt: skip
+    members_op = schema["/2/chat/conversations/{id}/members"]["POST"]
+    r = _call(members_op.Case(path_parameters={"id": gid}, body=add.body), token)
+    assert r.status_code == 200 and r.json()["data"]["conversation_id"] == gid, r.text
+    assert _call(members_op.Case(path_parameters={"id": gid}, body=add.body), token).json() == r.json()  # a replay
+    r = _call(schema["/2/chat/conversations/{id}/events"]["GET"].Case(path_parameters={"id": gid}), token)
+    assert r.status_code == 200 and len(r.json()["data"]) == 2 and len(r.json()["meta"]["conversation_key_events"]) == 2
+
 
 def test_refusals_are_conforming_problems() -> None:
     """409, 403 and 404 answers to kit-built requests pass the same checks."""
@@ -304,6 +318,14 @@ def test_refusals_are_conforming_problems() -> None:
     assert_problem(r.status_code, r.headers, r.content, expected=403)
     r = _call(schema["/2/users/{id}/public_keys"]["GET"].Case(path_parameters={"id": "42"}), w.token)
     assert_problem(r.status_code, r.headers, r.content, expected=404)
+    # addChatGroupMembers: bob is a member of alice's group, not an admin (403); carol is not a member (403)
+    carol = w.identities["carol"]
+    members_op = schema["/2/chat/conversations/{id}/members"]["POST"]
+    by_bob = kit.prepare_members_change(bob, w.group, add=[carol.public_keys], current=[alice.public_keys], admins=[bob.user_id])
+    r = _call(members_op.Case(path_parameters={"id": w.group}, body=by_bob.body), w.bob_token)
+    assert "not an admin" in assert_problem(r.status_code, r.headers, r.content, expected=403)["detail"]
+    r = _call(schema["/2/chat/conversations/{id}/events"]["GET"].Case(path_parameters={"id": w.group}), w.carol_token)
+    assert "not a member" in assert_problem(r.status_code, r.headers, r.content, expected=403)["detail"]
 
 
 @pytest.mark.parametrize(
@@ -425,6 +447,11 @@ def _valid_bodies(w: World) -> dict[str, tuple[str, dict[str, Any]]]:
         "addConversationKeys": (f"/2/chat/conversations/{rotation.path_id}/keys", rotation.body),
         "sendChatMessage": (f"/2/chat/conversations/{msg.path_id}/messages", msg.body),
         "createChatConversation": ("/2/chat/conversations/group", group),
+        "addChatGroupMembers": (
+            f"/2/chat/conversations/{w.group}/members",
+            kit.prepare_members_change(alice, w.group, add=[carol.public_keys], current=[bob.public_keys], admins=[alice.user_id],
+                                       title="conformance").body,
+        ),  # fmt: skip
     }
 
 

@@ -258,8 +258,12 @@ def test_chatxdk_group_over_http(make_user: Any) -> None:
     alice.user.call("POST", f"/2/chat/conversations/{gid}/messages", json=api_message_body(sp))
     got = sdk_read(carol, gid, signing_entries(fetch_keys(carol.user, alice.user.id)))
     assert got["errors"] == {}
-    assert [m["event"]["verified"] for m in got["messages"]] == [True, True]
-    assert got["messages"][1]["event"]["content"]["text"] == "hello group"
+    assert [m["event"]["verified"] for m in got["messages"]] == [True, True, True]
+    # the signed GroupCreate is stored and served as an event of its own (data[], with the messages)
+    by_type = {m["event"]["type"]: m["event"] for m in got["messages"]}
+    assert sorted(by_type) == ["GroupChange", "KeyChange", "Message"]
+    assert by_type["Message"]["content"]["text"] == "hello group"
+    assert by_type["GroupChange"]["change"]["member_ids"] == members and by_type["GroupChange"]["change"]["title"] == "three"
     # Bob rotates the group key with chatxdk; carol adopts the newer version.
     rot = bob.chat.prepare_conversation_key_change(wrap_entries(keys), conversation_id=gid)
     bob.user.call("POST", f"/2/chat/conversations/{gid}/keys", json=api_key_change_body(rot))
