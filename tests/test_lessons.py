@@ -123,3 +123,30 @@ def test_the_tool_refuses_what_it_cannot_cut() -> None:
 def test_indented_regions_keep_their_indent() -> None:
     src = "for i in range(2):\n    # begin solution\n    x = i\n    # end solution\n    print(x)"
     assert student.student_source(src, where="t") == "for i in range(2):\n    x = ...  # your answer\n    print(x)"
+
+
+# ----------------------------------------------------------------------------- the lesson format, every notebook
+
+STEP_NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+
+def test_every_step_notebook_is_a_lesson() -> None:
+    """Every numbered notebook after the index holds exercises (so the student-copy test above covers it)."""
+    assert len(STEP_NOTEBOOKS) >= 10
+    assert {p.name for p in STEP_NOTEBOOKS if not p.name.startswith("00-")} <= {p.name for p in LESSONS}
+
+
+@pytest.mark.parametrize("path", STEP_NOTEBOOKS, ids=lambda p: p.stem)
+def test_header_and_recap(path: Path) -> None:
+    cells = nbformat.read(path, as_version=4).cells
+    header = cells[0]
+    assert header.cell_type == "markdown" and header.source.startswith(f"# {path.name[:2]} · ")
+    for part in ("**Objectives**", "**Before this**", "**Time**", "glossary.md"):
+        assert part in header.source, f"{path.name}: the header has no {part}"
+    last = [c for c in cells if c.cell_type == "markdown"][-1]
+    assert "Recap" in last.source and "**Next**" in last.source, f"{path.name}: the last markdown cell is the recap"
+
+
+def test_the_workshop_has_four_exercises_or_more() -> None:
+    nb = nbformat.read(ROOT / "notebooks" / "07-workshop.ipynb", as_version=4)
+    assert sum("exercise" in tags(c) for c in nb.cells) >= 4

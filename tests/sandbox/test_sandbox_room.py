@@ -365,3 +365,14 @@ def test_a_lying_sandbox_lies_in_the_members_list_too() -> None:
         assert http.get("/sandbox/room/members").json()["data"][0]["fingerprint"] == mallory.fingerprint
         sandbox.lie(swap_keys_of=ada["id"], with_keys=None)
         assert http.get("/sandbox/room/members").json()["data"][0]["fingerprint"] == identity.fingerprint
+
+
+def test_reset_knows_every_table() -> None:
+    """A table added to the store is either emptied by a reset or kept on purpose: never forgotten."""
+    from kit.sandbox.store import RESET_TABLES, Store
+
+    store = Store(":memory:")
+    tables = {row[0] for row in store.read("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+    kept = {"ended_tokens"}  # hashes of ended tokens, so an old token can say why it ended
+    assert tables == set(RESET_TABLES) | kept, f"tables a reset does not know: {tables - set(RESET_TABLES) - kept}"
+    store.close()
