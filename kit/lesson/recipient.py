@@ -83,7 +83,7 @@ def check_trust_decision(answer: Any, *, trust: TrustStore, keys: PublicKeys) ->
 CODE_CHOICES_DIFFER = {
     "verify them": "the codes differ, so the keys bob's client fetched are not the ones alice's sees: trust.verify refuses",
     "accept the change": "accepting would pin keys that someone in between swapped in: the codes differ",
-    "do not trust these keys": "the codes differ: someone swapped a key (or a digit was misread: read it again); bob trusts nothing",
+    "do not trust these keys": "someone swapped a key (or a digit was misread: read it again); bob trusts nothing",
 }
 CODE_CHOICES_MATCH = {
     "verify them": "the codes match: both clients see the same four keys, so bob marks alice's keys verified",

@@ -77,4 +77,8 @@ def check_tamper_error(answer: Any, *, wrapped: bytes, byte: int, recipient: Ide
         expected = "encoding error"
     except DecryptionError:
         expected = "authentication failure"
-    return check_choice(answer, expected, choices=TAMPER_CHOICES, right=f"flipping byte {byte}")
+    said = {
+        choice: TAMPER_CHOICES[choice] if choice == expected else f"not {choice!r}: flipping byte {byte} gives {TAMPER_CHOICES[expected]}"
+        for choice in TAMPER_CHOICES
+    }
+    return check_choice(answer, expected, choices=said, right=f"flipping byte {byte}")
