@@ -24,6 +24,7 @@ Structs (from the SDK's ``event.thrift``; every field optional):
   102 should_notify, 103 ttl_msec
 - ``MessageDeleteEvent``: 1 list<string> sequence_ids, 2 delete_message_action (i32: 1 for self, 2 for all)
 - ``MessageEntryHolder{1: MessageEntryContents{1: MessageContents{1: message_text}}}``: the plaintext
+  of a text message (every other kind, and the rest of `MessageContents`, is in `kit.content`)
 
 The package: `kit.thrift.codec` (the reader and writers), `kit.thrift.events` (the structs above),
 `kit.thrift.layout` (field names per struct and the walker the inspector uses).
