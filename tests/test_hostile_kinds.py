@@ -4,7 +4,7 @@ The readers: `kit.content.read_content` (every plaintext kind, reply previews, q
 `read_detail` on deletes, `kit.message.read_delete`, `read_message` on replies (the quote check
 never raises), `check_preview` on a hostile embedded original (it never raises at all), and
 `kit.read_events` (it never raises: every failure is an entry in `errors`). The Thrift reader's
-budgets (kit/thrift.py) hold for the new structs: huge declared lengths fail fast and small.
+budgets (kit/thrift/codec.py) hold for the new structs: huge declared lengths fail fast and small.
 """
 
 from __future__ import annotations

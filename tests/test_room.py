@@ -20,6 +20,7 @@ from sandbox_fixtures import ServedSandbox, free_port, served  # noqa: F401  (fi
 
 import kit
 from kit import room as kroom
+from kit.room import state as kroom_state  # where join asks for the passphrase
 from kit.sandbox import Sandbox
 
 PW = "a passphrase for the room"
@@ -203,12 +204,12 @@ def test_a_revoked_token_says_the_operator_reset_and_how_to_start_over() -> None
 
 def test_the_passphrase_is_asked_when_not_given(served: ServedSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[str] = []
-    monkeypatch.setattr(kroom, "ask_passphrase", lambda prompt: asked.append(prompt) or PW)
+    monkeypatch.setattr(kroom_state, "ask_passphrase", lambda prompt: asked.append(prompt) or PW)
     name = _name()
     kit.join(served.url, name=name, state_dir=tmp_path, quiet=True)
     again = kit.join(served.url, name=name, state_dir=tmp_path, quiet=True)
     assert len(asked) == 2 and "choose a passphrase" in asked[0] and again.check().ok
-    monkeypatch.setattr(kroom, "ask_passphrase", lambda prompt: "")
+    monkeypatch.setattr(kroom_state, "ask_passphrase", lambda prompt: "")
     with pytest.raises(kroom.RoomError, match="non-empty"):
         kit.join(served.url, name=_name(), state_dir=tmp_path, quiet=True)
 

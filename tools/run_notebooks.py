@@ -32,7 +32,7 @@ from nbclient.exceptions import CellExecutionError
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 #: Variables that would send the notebooks' requests somewhere other than the in-process sandbox.
-OFFLINE_UNSET = ("X_API_BASE_URL", "X_API_USER_TOKEN", "XCHAT_MY_ID", "XCHAT_NEIGHBOUR_ID")
+OFFLINE_UNSET = ("X_API_BASE_URL", "X_API_USER_TOKEN")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 IGNORE_TAG = "nbval-ignore-output"
 _OVERWRITTEN = re.compile(r"^.*\r(?=[^\n])", re.MULTILINE)  # the same rule nbval applies before comparing

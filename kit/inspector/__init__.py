@@ -10,9 +10,10 @@ or an answer of the API) or a signed text, and returns an `Inspection`: its kind
 a summary, field rows (offset, length, name, value, note), notes, and nested inspections. `explain`
 takes an error (the SDK's, the API's, the kit's) and names its cause, the fix and the notebook to read.
 
-Modules: `model` (Inspection, Field, KINDS), `decode` (text to bytes), `detect` (bytes to a kind),
-`bodies` (JSON bodies), `troubleshoot` (what errors mean: `explain`), `sample_data` (ready values:
-`samples()`, `load_sample(name)`). A layer above the wire modules and below tables and ui:
+Modules: `model` (Inspection, Field, KINDS), `decode` (text to bytes), `context` (what a call was given),
+`values` (ids and versions as text), `signed_text` (what a signature covers), `fixed_size` (keys, wraps,
+signatures by size), `detect` (bytes to a kind), `bodies` (JSON bodies), `troubleshoot` (what errors
+mean: `explain`), `sample_data` (ready values: `samples()`, `load_sample(name)`). A layer above the wire modules and below tables and ui:
 nothing here imports pandas, ipywidgets or httpx. Input is hostile by default: every reader has the
 kit's budgets, and anything that is not understood is `unknown`, never an exception.
 """
@@ -25,7 +26,8 @@ from dataclasses import replace
 from typing import Any
 
 from kit.errors import APIError, KitError, Problem, WireFormatError
-from kit.inspector import bodies, detect
+from kit.inspector import bodies, detect, signed_text, values
+from kit.inspector.context import Context
 from kit.inspector.decode import readings
 from kit.inspector.troubleshoot import Explanation, explain
 from kit.inspector.model import DESCRIPTIONS, KINDS, Field, Inspection
@@ -42,8 +44,8 @@ _SDK_MARKERS = ("Crypto error:", "ECDSA mismatch", "Signature verification faile
                 "no matching signing key", "no longer accepted (minimum", "pass conversation_id explicitly")  # fmt: skip
 
 
-def _context(conversation_key: Any, identity: Identity | None, signing_keys: Iterable[PublicKeys]) -> detect.Context:
-    ctx = detect.Context(identity=identity, signing_keys=tuple(signing_keys or ()))
+def _context(conversation_key: Any, identity: Identity | None, signing_keys: Iterable[PublicKeys]) -> Context:
+    ctx = Context(identity=identity, signing_keys=tuple(signing_keys or ()))
     if isinstance(conversation_key, Mapping):
         for version, key in conversation_key.items():
             if isinstance(key, (bytes, bytearray)) and len(key) == 32:
@@ -59,7 +61,7 @@ def _context(conversation_key: Any, identity: Identity | None, signing_keys: Ite
     return ctx
 
 
-def _from_text(text: str, ctx: detect.Context) -> Inspection:
+def _from_text(text: str, ctx: Context) -> Inspection:
     t = text.strip()
     if not t:
         return Inspection("unknown", "empty text", encoding="text")
@@ -72,8 +74,8 @@ def _from_text(text: str, ctx: detect.Context) -> Inspection:
             return Inspection("unknown", "text that starts like JSON but is not JSON", notes=(f"not JSON: {exc}",),
                               encoding="text")  # fmt: skip
         return bodies.from_json(obj, ctx)
-    if t.startswith(detect.PAYLOAD_PREFIXES):
-        return detect.read_signed_payload(t, ctx)
+    if t.startswith(signed_text.PAYLOAD_PREFIXES):
+        return signed_text.read_signed_payload(t, ctx)
     if any(m in t for m in _SDK_MARKERS):
         e = explain(t)
         return Inspection("sdk-error", f"chatxdk error: {e.rule}", (Field(None, None, "message", t[:300]),),
@@ -83,10 +85,10 @@ def _from_text(text: str, ctx: detect.Context) -> Inspection:
                           (Field(None, None, "PEM block", "(hidden)"),),
                           ("a private key: nothing of it is shown. If it was pasted anywhere shared, treat it as leaked "
                            "and make new keys.",), encoding="PEM", secret=True)  # fmt: skip
-    if len(t) <= 40 and (":" in t or "-" in t or t.startswith("g")) and detect.looks_like_conversation_id(t):
-        return detect.check_conversation_id(t)
+    if len(t) <= 40 and (":" in t or "-" in t or t.startswith("g")) and values.looks_like_conversation_id(t):
+        return values.check_conversation_id(t)
     if t.isascii() and t.isdigit() and len(t) <= 30:
-        return detect.check_number(t)
+        return values.check_number(t)
     found, text_notes = readings(t)
     best: Inspection | None = None
     others: list[str] = []
@@ -106,7 +108,7 @@ def _from_text(text: str, ctx: detect.Context) -> Inspection:
     return replace(best, notes=tuple(text_notes) + best.notes, alternatives=alts)
 
 
-def _inspect(value: Any, ctx: detect.Context) -> Inspection:
+def _inspect(value: Any, ctx: Context) -> Inspection:
     if isinstance(value, (bytes, bytearray, memoryview)):
         data = bytes(value)
         if len(data) > MAX_INPUT:

@@ -10,8 +10,10 @@ from dataclasses import replace
 from typing import Any
 
 from kit.errors import KitError, Problem
-from kit.inspector.detect import Context, conversation_id_notes, signature_version_notes, from_text, version_notes
+from kit.inspector.context import Context
+from kit.inspector.detect import from_text
 from kit.inspector.model import Field, Inspection, preview
+from kit.inspector.values import conversation_id_notes, signature_version_notes, version_notes
 from kit.keys import PublicKeys, fingerprint
 
 __all__ = ["HINTS", "from_json", "generic_strings"]
