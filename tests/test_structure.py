@@ -146,7 +146,8 @@ def test_no_grab_bag_modules() -> None:
     assert not [p for p in MODULES.values() if p.stem in {"utils", "util", "helpers", "common", "misc"}]
 
 
-WIRE = {"kit.encoding", "kit.errors", "kit.ids", "kit.points", "kit.signature", "kit.thrift", "kit.thrift_group", "kit.wrap", "kit.keys", "kit.vault"}
+WIRE = {"kit.encoding", "kit.errors", "kit.ids", "kit.points", "kit.signature", "kit.thrift", "kit.thrift_group", "kit.wrap", "kit.keys", "kit.vault", "kit.content"}
+WIRE |= {name for name in MODULES if name.startswith("kit.thrift.")}  # the codec, the structs, the layout
 ABOVE_WIRE = ("kit.protocol", "kit.group", "kit.message", "kit.keyring", "kit.client", "kit.sandbox", "kit.tables", "kit.ui")
 
 
