@@ -632,3 +632,32 @@ def test_the_inspector_imports_nothing_heavy():
     loaded = json.loads(out.stdout)
     assert "kit.inspector" in loaded
     assert not [m for m in loaded if m.split(".")[0] in ("pandas", "ipywidgets", "httpx", "IPython", "matplotlib")]
+
+
+def test_group_and_delete_bodies_are_recognised_and_their_signed_texts_are_not_secrets() -> None:
+    alice = kit.Identity.from_seed("alice (demo only)", "1001")
+    bob = kit.Identity.from_seed("bob (demo only)", "2002")
+    carol = kit.Identity.from_seed("carol (demo only)", "3003")
+    dave = kit.Identity.from_seed("dave (demo only)", "4004")
+    gid = "g1234567890"
+    create = kit.prepare_group_create(alice, gid, members=[bob.public_keys, carol.public_keys], admins=[alice.user_id], title="study")
+    i = kit.inspect(json.dumps(create.body))
+    assert i.kind == "group-create-request" and "3 member(s), 2 action signature(s)" in i.summary
+    assert not [n for n in i.notes if "plaintext conversation key" in n]  # the GroupCreate's signed text holds no secret
+    shown = {f.name: f for f in i.fields}
+    assert "holds no secret" in shown["$.action_signatures[1].signature_payload"].note
+    change = kit.prepare_members_change(alice, gid, add=[dave.public_keys],
+                                        current=[alice.public_keys, bob.public_keys, carol.public_keys], admins=[alice.user_id])  # fmt: skip
+    i = kit.inspect(json.dumps(change.body))
+    assert i.kind == "members-add-request" and "1 new member(s)" in i.summary
+    delete = kit.prepare_delete(alice, "1001:2002", sequence_ids=["2070276095283454101"])
+    i = kit.inspect(json.dumps(delete.body))
+    assert i.kind == "delete-request" and "1 message(s)" in i.summary
+    body = dict(delete.body)
+    body.pop("action_signatures")
+    assert any("signed action" in n for n in kit.inspect(json.dumps(body)).notes)
+    # a key change's signed text in signature_payload still gets the warning
+    init = kit.prepare_key_init(alice, [bob.public_keys])
+    leaky = dict(init.body)
+    leaky["action_signatures"] = [dict(init.body["action_signatures"][0], signature_payload="ConversationKeyChangeEvent,x")]
+    assert any("plaintext conversation key" in n for n in kit.inspect(json.dumps(leaky)).notes)

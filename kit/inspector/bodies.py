@@ -66,7 +66,7 @@ class _Body:
             self.leaf(value, path, key)
 
     def leaf(self, value: Any, path: str, key: str) -> None:
-        if key == "signature_payload" and isinstance(value, str) and value:
+        if key == "signature_payload" and isinstance(value, str) and value and not value.startswith(SECRET_FREE_PAYLOADS):
             self.notes.append(f"{path} is set: for a key change it would hold the plaintext conversation key; "
                               "the SDK leaves it empty and so should you")  # fmt: skip
         if key in ("signing_public_key", "member_id") and ".message_event_signature" in path:
@@ -93,6 +93,8 @@ class _Body:
                 self.notes += [f"{path}: {n}" for n in signature_version_notes(value, key_change=True)]
         elif key == "conversation_id" and isinstance(value, str):
             self.notes += [f"{path}: {n}" for n in conversation_id_notes(value, canonical=False)]
+        elif key == "signature_payload" and isinstance(value, str) and value.startswith(SECRET_FREE_PAYLOADS):
+            note = "the signed text of a group action or a delete: it holds no secret, and the server checks it"
         elif key == "signature_payload" and isinstance(value, str) and value:
             note = "never send for a key change"
             shown = f"(hidden: {len(value)} chars)"
@@ -111,6 +113,44 @@ class _Body:
             self.notes.append(f"only the first {_MAX_FIELDS} values are listed")
         return Inspection(kind, summary, tuple(self.fields), tuple(self.notes), inner=tuple(self.inner),
                           encoding="JSON", decoded=decoded)  # fmt: skip
+
+
+#: Signed texts that hold no secret (group actions, deletes): the SDK sends them as `signature_payload`.
+SECRET_FREE_PAYLOADS = ("GroupChangeEvent.", "MessageDeleteEvent,")
+
+
+def _group_create(obj: dict[str, Any], ctx: Context) -> Inspection:
+    i = _init(obj, ctx)  # the same participants, key change and signatures, plus the signed GroupCreate
+    members = obj.get("group_members")
+    actions = obj.get("action_signatures")
+    n = len(members) if isinstance(members, list) else 0
+    notes = i.notes
+    if not isinstance(actions, list) or len(actions) < 2:
+        notes += ("one action signature: X expects two for a group create (the key change and the signed "
+                  "GroupCreate, as kit.prepare_group_create and the SDK's prepare_group_create make them)",)
+    summary = (f"group create (POST /2/chat/conversations/group): {n} member(s), "
+               f"{len(actions) if isinstance(actions, list) else 0} action signature(s)")
+    return replace(i, kind="group-create-request", summary=summary, notes=notes)
+
+
+def _members_add(obj: dict[str, Any], ctx: Context) -> Inspection:
+    i = _init(obj, ctx)  # a new key for the whole new roster, plus the signed member add
+    added = obj.get("user_ids")
+    n = len(added) if isinstance(added, list) else 0
+    summary = (f"member add (POST /2/chat/conversations/{{id}}/members): {n} new member(s), key version "
+               f"{obj.get('conversation_key_version')}")
+    return replace(i, kind="members-add-request", summary=summary)
+
+
+def _delete(obj: dict[str, Any], ctx: Context) -> Inspection:
+    b = _Body(ctx)
+    b.walk(obj, "$")
+    ids = obj.get("sequence_ids")
+    n = len(ids) if isinstance(ids, list) else 0
+    if not obj.get("action_signatures"):
+        b.notes.append("no action_signatures: a delete is a signed action (kit.prepare_delete signs it)")
+    return b.done("delete-request", f"delete (POST /2/chat/conversations/{{id}}/messages/delete): {n} message(s), "
+                                    f"{obj.get('delete_message_action')}")  # fmt: skip
 
 
 def _problem(obj: dict[str, Any], ctx: Context) -> Inspection:
@@ -273,6 +313,12 @@ def from_json(obj: Any, ctx: Context) -> Inspection:
         data = obj.get("data")
         if isinstance(obj.get("type"), str) and ("title" in obj or "detail" in obj):
             return _problem(obj, ctx)
+        if "group_members" in obj and "action_signatures" in obj:
+            return _group_create(obj, ctx)
+        if "user_ids" in obj and "action_signatures" in obj:
+            return _members_add(obj, ctx)
+        if "sequence_ids" in obj and "delete_message_action" in obj:
+            return _delete(obj, ctx)
         if "conversation_participant_keys" in obj or "participant_keys" in obj or (
             "action_signatures" in obj and "conversation_key_version" in obj
         ):

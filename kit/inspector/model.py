@@ -43,6 +43,9 @@ DESCRIPTIONS: dict[str, str] = {
     "keys-response": "answer of POST /2/chat/conversations/{id}/keys",
     "send-message-response": "answer of POST /2/chat/conversations/{id}/messages",
     "sdk-error": "an error message of the official SDK (chatxdk)",
+    "group-create-request": "body of POST /2/chat/conversations/group (the key change and the signed GroupCreate)",
+    "members-add-request": "body of POST /2/chat/conversations/{id}/members (a new key and the signed member add)",
+    "delete-request": "body of POST /2/chat/conversations/{id}/messages/delete (a signed delete)",
     "unknown": "nothing the kit knows fits",
 }
 #: Every kind an inspection can have.
