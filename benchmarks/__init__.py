@@ -185,7 +185,7 @@ def run(cfg: Config | None = None, out_dir: Path | None = None) -> dict[str, Any
     if cfg.wants("notebooks"):
         attempt("nbval", lambda: cases.rows_nbval(cfg))
 
-    import kit.wrap
+    import kit.wrap.workers
 
     goals = evaluate_goals(rows)
     elapsed = time.perf_counter() - started
@@ -198,7 +198,7 @@ def run(cfg: Config | None = None, out_dir: Path | None = None) -> dict[str, Any
             if k != "progress"
         },
         "elapsed_s": elapsed,
-        "parallel": {"crossover_measured": crossover, "kit.wrap.PARALLEL_MIN": kit.wrap.PARALLEL_MIN},
+        "parallel": {"crossover_measured": crossover, "kit.wrap.PARALLEL_MIN": kit.wrap.workers.PARALLEL_MIN},
         "rows": [r.to_dict() for r in rows],
         "goals": [g.to_dict() for g in goals],
     }
@@ -222,7 +222,7 @@ def run(cfg: Config | None = None, out_dir: Path | None = None) -> dict[str, Any
     if crossover is not None or any(r.group == "crossover" for r in rows):
         print(
             f"INFO  all-cores crossover (wrap only, warm helper): N ≈ {crossover if crossover is not None else 'not reached'}; "
-            f"kit.wrap.PARALLEL_MIN = {kit.wrap.PARALLEL_MIN}"
+            f"kit.wrap.workers.PARALLEL_MIN = {kit.wrap.workers.PARALLEL_MIN}"
         )
     load, load_end = machine["load_average_at_start"], machine["load_average_at_end"]
     if load and load_end and max(load[0], load_end[0]) > machine["usable_cores"] + 0.5:

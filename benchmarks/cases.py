@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 import kit
 import kit.wrap as kwrap
+import kit.wrap.workers as kworkers
 from benchmarks.harness import Contender, Row, fill, measure, median
 from kit import signature as ksig
 from kit import thrift
@@ -186,7 +187,7 @@ def der(sig64: bytes) -> bytes:
 
 def _workers(value: int | None) -> Callable[[], None]:
     def setup() -> None:
-        kwrap.WORKERS = value
+        kworkers.WORKERS = value
 
     return setup
 
@@ -253,14 +254,14 @@ def row_init(cfg: Config, w: World, n: int) -> Row:
         Contender("chatxdk", sdk_init, ops=n, warmup=not big),
         Contender("floor", floor, ops=n, warmup=not big),
     ]
-    parallel = n >= kwrap.PARALLEL_MIN and kwrap._usable_cores() > 1
+    parallel = n >= kworkers.PARALLEL_MIN and kworkers.usable_cores() > 1
     if parallel:
         contenders.insert(1, Contender("kit (all cores)", kit_init, ops=n, setup=_workers(None)))
     rounds = cfg.big_rounds if big else cfg.rounds
     try:
         samples, _ = measure(contenders, rounds=rounds, target=cfg.target, max_inner=1 if big else 100_000)
     finally:
-        kwrap.WORKERS = None
+        kworkers.WORKERS = None
     row = Row(f"init_{n}", "init", f"init N={n:,} (wrap, sign, encode)", "s", per="participant")
     row.extra["n"] = n
     ratios = {"kit / floor": ("kit", "floor"), "chatxdk / kit": ("chatxdk", "kit")}
@@ -271,7 +272,7 @@ def row_init(cfg: Config, w: World, n: int) -> Row:
     row.extra["whole_kit_s"] = row.values["kit"] * n
     row.extra["whole_kit_cpu_s"] = row.cpu_values["kit"] * n
     row.extra["whole_chatxdk_s"] = row.values["chatxdk"] * n
-    row.note = "kit one core (kit.wrap.WORKERS = 0); participant keys parsed and bindings checked once, before (cached on PublicKeys)"
+    row.note = "kit one core (kit.wrap.workers.WORKERS = 0); participant keys parsed and bindings checked once, before (cached on PublicKeys)"
     return row
 
 
@@ -285,7 +286,7 @@ def row_init_cold(cfg: Config, w: World) -> Row:
     fresh: list[list[kit.PublicKeys]] = []
 
     def setup() -> None:
-        kwrap.WORKERS = 0
+        kworkers.WORKERS = 0
         fresh.clear()
         fresh.append([kit.PublicKeys.from_api(r, user_id=u) for u, r in records])
 
@@ -311,7 +312,7 @@ def row_init_cold(cfg: Config, w: World) -> Row:
             max_inner=1,
         )
     finally:
-        kwrap.WORKERS = None
+        kworkers.WORKERS = None
     row = Row(
         "init_cold", "keys", f"init N={n:,}, keys fresh from the API (parse + 2 binding verifies each)", "s", per="participant"
     )
@@ -323,13 +324,13 @@ def rows_crossover(cfg: Config, w: World) -> tuple[list[Row], int | None]:
     """Wrap only (kit.wrap.wrap_all): one core against this process plus helpers, warm helpers."""
     rows: list[Row] = []
     key = os.urandom(32)
-    saved = (kwrap.PARALLEL_MIN, kwrap.WORKERS)
-    if kwrap._usable_cores() < 2:
+    saved = (kworkers.PARALLEL_MIN, kworkers.WORKERS)
+    if kworkers.usable_cores() < 2:
         row = Row("crossover", "crossover", "wrap on all cores vs one core", "s", status="absent: one usable core")
         return [row], None
     try:
-        kwrap.PARALLEL_MIN = 0
-        kwrap.WORKERS = None
+        kworkers.PARALLEL_MIN = 0
+        kworkers.WORKERS = None
         kwrap.wrap_all(key, [w.others[0].identity_key] * 256)  # start the helper now, not in a timed batch
         for n in cfg.crossover_sizes:
             pks = (w.others * (n // max(len(w.others), 1) + 1))[:n]
@@ -353,7 +354,7 @@ def rows_crossover(cfg: Config, w: World) -> tuple[list[Row], int | None]:
             row.extra["n"] = n
             rows.append(fill(row, samples, {"one core / all cores": ("one core", "all cores")}, no_cpu=("all cores",)))
     finally:
-        kwrap.PARALLEL_MIN, kwrap.WORKERS = saved
+        kworkers.PARALLEL_MIN, kworkers.WORKERS = saved
     crossover = None
     for r in rows:  # the smallest N from which all cores win at every larger size measured
         if all(x.ratios.get("one core / all cores", 0) > 1.0 for x in rows if x.extra["n"] >= r.extra["n"]):

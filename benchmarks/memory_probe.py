@@ -40,9 +40,9 @@ def main() -> None:
     del data
     if which == "kit":
         import kit
-        import kit.wrap
+        import kit.wrap.workers
 
-        kit.wrap.WORKERS = 0
+        kit.wrap.workers.WORKERS = 0
         sender = kit.Identity.import_keys(blob, user_id=records[0]["user_id"], version=records[0]["public_key_version"])
         keys = [kit.PublicKeys.from_api(r, user_id=r["user_id"]) for r in records[1:]]
         for pk in keys:

@@ -18,6 +18,7 @@ import pytest
 
 import kit
 import kit.wrap as kwrap
+import kit.wrap.workers as kworkers
 from kit.errors import SignatureError
 from kit.keys import sec1
 
@@ -61,9 +62,9 @@ TINY_ROWS = {
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     out = tmp_path_factory.mktemp("bench")
-    saved = (kwrap.PARALLEL_MIN, kwrap.WORKERS)
+    saved = (kworkers.PARALLEL_MIN, kworkers.WORKERS)
     payload = run(Config.tiny(), out)
-    assert (kwrap.PARALLEL_MIN, kwrap.WORKERS) == saved  # the run leaves the kit as it found it
+    assert (kworkers.PARALLEL_MIN, kworkers.WORKERS) == saved  # the run leaves the kit as it found it
     return payload, out
 
 
@@ -142,10 +143,10 @@ def roster() -> list[kit.Identity]:
 
 @pytest.fixture
 def force_parallel():
-    saved = (kwrap.PARALLEL_MIN, kwrap.WORKERS)
-    kwrap.PARALLEL_MIN, kwrap.WORKERS = 0, 1
+    saved = (kworkers.PARALLEL_MIN, kworkers.WORKERS)
+    kworkers.PARALLEL_MIN, kworkers.WORKERS = 0, 1
     yield
-    kwrap.PARALLEL_MIN, kwrap.WORKERS = saved
+    kworkers.PARALLEL_MIN, kworkers.WORKERS = saved
 
 
 def test_parallel_wrap_is_ordered_and_opens(roster, force_parallel):
@@ -169,19 +170,19 @@ def test_parallel_init_matches_serial_shape(roster, force_parallel):
     assert users == [r.user_id for r in roster[1:]] + [alice.user_id]
     for identity, entry in zip([*roster[1:], alice], init.body["conversation_participant_keys"]):
         assert identity.unwrap(entry["encrypted_conversation_key"]) == init.conversation_key
-    kwrap.WORKERS = 0
+    kworkers.WORKERS = 0
     serial = kit.prepare_key_init(alice, [r.public_keys for r in roster[1:]], "g7")
     assert [e["user_id"] for e in serial.body["conversation_participant_keys"]] == users
 
 
 def test_broken_helper_falls_back_to_one_core(roster, force_parallel, monkeypatch):
-    helper = kwrap._Helper()
+    helper = kworkers.Helper()
 
-    def fail(self: kwrap._Helper) -> None:
+    def fail(self: kworkers.Helper) -> None:
         raise OSError("no processes here")
 
-    monkeypatch.setattr(kwrap._Helper, "start", fail)
-    monkeypatch.setattr(kwrap, "_helpers", [helper])
+    monkeypatch.setattr(kworkers.Helper, "start", fail)
+    monkeypatch.setattr(kworkers, "helpers", [helper])
     out = kwrap.wrap_all(KEY, [r.public_keys.identity_key for r in roster[:80]])
     assert [r.unwrap(w) for r, w in zip(roster, out)] == [KEY] * 80
     assert helper.broken
@@ -221,7 +222,7 @@ def test_forked_child_does_not_share_helpers(roster, force_parallel):
     import os
 
     kwrap.wrap_all(KEY, [r.public_keys.identity_key for r in roster[:70]])  # a helper now runs
-    assert kwrap._helpers
+    assert kworkers.helpers
     with warnings.catch_warnings():  # 3.12+ warns about fork() with threads alive; none is mid-call here
         warnings.simplefilter("ignore", DeprecationWarning)
         pid = os.fork()
@@ -230,9 +231,9 @@ def test_forked_child_does_not_share_helpers(roster, force_parallel):
         try:
             out = kwrap.wrap_all(KEY, [r.public_keys.identity_key for r in roster[:70]])
             ok = all(r.unwrap(w) == KEY for r, w in zip(roster, out))
-            code = 0 if ok and not set(map(id, kwrap._helpers)) & set(map(id, kwrap._inherited)) else 1
+            code = 0 if ok and not set(map(id, kworkers.helpers)) & set(map(id, kworkers.inherited)) else 1
         finally:
-            kwrap._close_helpers()
+            kworkers.close_helpers()
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0

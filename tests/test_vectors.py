@@ -32,6 +32,7 @@ import pytest
 import kit
 from kit import signature as ksig
 from kit import thrift, wrap
+from kit.wrap import ecies
 from kit.protocol import key_change_event
 
 try:
@@ -230,9 +231,9 @@ def _ephemeral(scalar_hex: str):
 def fixed_ephemerals(scalars_hex: list[str]) -> Iterator[None]:
     """Make `kit.wrap` draw its ephemeral keys from `scalars_hex`, in order (for repeatable inits).
 
-    Only the name `ec` inside kit.wrap is replaced, and only for the `with` block.
+    Only the name `ec` inside kit.wrap.ecies is replaced, and only for the `with` block.
     """
-    real = wrap.ec
+    real = ecies.ec
     queue = list(scalars_hex)
 
     class _FixedEC:
@@ -244,14 +245,14 @@ def fixed_ephemerals(scalars_hex: list[str]) -> Iterator[None]:
             assert queue, "the vector has fewer ephemeral keys than the init made wraps"
             return real.derive_private_key(int(queue.pop(0), 16), curve)
 
-    wrap.ec = _FixedEC()
+    ecies.ec = _FixedEC()
     try:
         yield
     finally:
-        wrap.ec = real
+        ecies.ec = real
     assert not queue, (
         f"{len(queue)} fixed ephemeral key(s) unused: prepare_key_init no longer wraps through "
-        "kit.wrap.ec.generate_private_key (update fixed_ephemerals)"
+        "kit.wrap.ecies.ec.generate_private_key (update fixed_ephemerals)"
     )
 
 

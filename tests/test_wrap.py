@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from kit import wrap as w
+from kit.wrap import workers
 from kit.errors import DecryptionError, WireFormatError
 from kit.keys import Identity, load_public_key, sec1
 
@@ -200,7 +201,7 @@ def test_bad_recipient_key(bob):
 
 # ----------------------------------------------------------------------------- the helper-process path
 #
-# Large rosters are wrapped partly by helper processes (kit.wrap, "both cores"). These tests force that
+# Large rosters are wrapped partly by helper processes (kit.wrap.workers, "both cores"). These tests force that
 # path on a small roster so a bug in the helper's own copy of the wrap loop is caught in a second, not
 # only by the large-roster interop test.
 
@@ -210,7 +211,7 @@ def _roster(n: int) -> list[ec.EllipticCurvePrivateKey]:
 
 
 def test_helper_process_wraps_what_unwrap_opens() -> None:
-    helper = w._Helper()
+    helper = workers.Helper()
     try:
         helper.start()
         privates = _roster(70)
@@ -225,19 +226,19 @@ def test_helper_process_wraps_what_unwrap_opens() -> None:
 
 
 def test_forced_helper_path_inwrap_all(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(w, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(w, "WORKERS", 1)
-    helpers = w._helpers_for(1000)
+    monkeypatch.setattr(workers, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(workers, "WORKERS", 1)
+    helpers = workers.helpers_for(1000)
     assert len(helpers) == 1
     helpers[0].start()  # ready before the job, so it takes chunks at once
     taken: list[int] = []
-    real = w._Helper.wrap
+    real = workers.Helper.wrap
 
-    def spy(self: w._Helper, key: bytes, points: list[bytes]) -> list[bytes]:
+    def spy(self: workers.Helper, key: bytes, points: list[bytes]) -> list[bytes]:
         taken.append(len(points))
         return real(self, key, points)
 
-    monkeypatch.setattr(w._Helper, "wrap", spy)
+    monkeypatch.setattr(workers.Helper, "wrap", spy)
     privates = _roster(600)
     key = os.urandom(32)
     progress: list[tuple[int, int]] = []

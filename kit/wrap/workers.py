@@ -1,185 +1,40 @@
-"""ECIES key wrap: the conversation key, encrypted to one participant's identity key.
+"""Both cores: large rosters wrapped partly by helper processes, one on each other core.
 
-For each participant:
-
-1. make an ephemeral P-256 key pair; ``E`` = its 65-byte uncompressed public point;
-2. ``Z`` = ECDH(ephemeral private key, participant's identity public key), 32 bytes;
-3. ``K`` = ANSI X9.63 KDF with SHA-256 and shared info ``E``: one block, ``SHA256(Z ‖ 00000001 ‖ E)``;
-4. AES-128-GCM with key ``K[:16]`` and the 16-byte IV ``K[16:]``, no associated data;
-5. the wrapped key is ``E ‖ ciphertext ‖ tag``: 65 + 32 + 16 = 113 bytes (152 base64 characters).
-
-Each wrap costs one key generation and one ECDH; nothing is shared between participants,
-so a large roster (an init for thousands of members) is split between this process and a
-helper process on each other core (see "Both cores" at the end of this module).
+`wrap_all` is `kit.wrap.wrap_many` into a list; from `PARALLEL_MIN` participants on, helper
+processes (`Helper`) take chunks of the roster while this process wraps the rest.
 """
 
 from __future__ import annotations
 
 import atexit
-import hashlib
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from kit.errors import DecryptionError, WireFormatError
-from kit.points import PublicKeyLike, load_public_key, sec1
+from kit.points import sec1
+from kit.wrap.ecies import WRAPPED_KEY_SIZE, check_key, wrap_block
 
 if TYPE_CHECKING:
     import subprocess
 
-__all__ = ["WRAPPED_KEY_SIZE", "WrapSteps", "unwrap", "wrap", "wrap_all", "wrap_many", "wrap_steps"]
-
-#: Size of a wrapped 32-byte conversation key: ephemeral point, ciphertext, tag.
-WRAPPED_KEY_SIZE = 113
-_POINT = 65
-_TAG = 16
-_COUNTER_1 = b"\x00\x00\x00\x01"
-_CURVE = ec.SECP256R1()
-_ECDH = ec.ECDH()
-_X962 = Encoding.X962
-_UNCOMPRESSED = PublicFormat.UncompressedPoint
-_sha256 = hashlib.sha256
-_from_point = ec.EllipticCurvePublicKey.from_encoded_point
+__all__ = [
+    "PARALLEL_MIN",
+    "WORKERS",
+    "Helper",
+    "close_helpers",
+    "helpers",
+    "helpers_for",
+    "inherited",
+    "usable_cores",
+    "wrap_all",
+]
 
 
-def _check_key(conversation_key: bytes) -> None:
-    if not isinstance(conversation_key, (bytes, bytearray)) or len(conversation_key) != 32:
-        got = len(conversation_key) if isinstance(conversation_key, (bytes, bytearray)) else type(conversation_key).__name__
-        raise WireFormatError(f"conversation key must be exactly 32 bytes long, got {got}")
-
-
-def _kdf(shared: bytes, eph: bytes) -> bytes:
-    # X9.63 with a 32-byte output is exactly one SHA-256 block; hashlib avoids the
-    # per-call object set-up of cryptography's X963KDF (same bytes: see tests/test_wrap.py).
-    return _sha256(shared + _COUNTER_1 + eph).digest()
-
-
-def wrap(conversation_key: bytes, recipient: PublicKeyLike) -> bytes:
-    """Wrap a 32-byte conversation key to one identity public key; 113 bytes.
-
-    `recipient` may be a parsed key, SPKI DER (91 bytes), SEC1 (65 or 33 bytes), or base64 of those.
-    """
-    _check_key(conversation_key)
-    public = load_public_key(recipient, what="recipient identity key")
-    return _wrap_one(bytes(conversation_key), public)
-
-
-def _wrap_one(conversation_key: bytes, public: ec.EllipticCurvePublicKey) -> bytes:
-    eph = ec.generate_private_key(_CURVE)
-    eph_point = eph.public_key().public_bytes(_X962, _UNCOMPRESSED)
-    k = _sha256(b"".join((eph.exchange(_ECDH, public), _COUNTER_1, eph_point))).digest()
-    return eph_point + AESGCM(k[:16]).encrypt(k[16:], conversation_key, None)
-
-
-def _wrap_block(key: bytes, recipients: Iterable[ec.EllipticCurvePublicKey]) -> list[bytes]:
-    # The steps of `_wrap_one`, inlined with every name bound locally: per participant this
-    # costs one key generation, one ECDH and about 9 µs more, most of it encoding the
-    # ephemeral point (measured in benchmarks/).
-    generate, curve, ecdh, x962, uncompressed = ec.generate_private_key, _CURVE, _ECDH, _X962, _UNCOMPRESSED
-    sha256, counter, aesgcm, join = _sha256, _COUNTER_1, AESGCM, b"".join
-    out = []
-    append = out.append
-    for public in recipients:
-        eph = generate(curve)
-        eph_point = eph.public_key().public_bytes(x962, uncompressed)
-        k = sha256(join((eph.exchange(ecdh, public), counter, eph_point))).digest()
-        append(eph_point + aesgcm(k[:16]).encrypt(k[16:], key, None))
-    return out
-
-
-def wrap_many(conversation_key: bytes, recipients: Iterable[ec.EllipticCurvePublicKey]) -> Iterator[bytes]:
-    """Wrap one conversation key to many parsed identity keys, in order (the hot loop of an init)."""
-    _check_key(conversation_key)
-    key = bytes(conversation_key)
-    if isinstance(recipients, (list, tuple)):
-        for start in range(0, len(recipients), 64):  # a block at a time: no per-item generator frame
-            yield from _wrap_block(key, recipients[start : start + 64])
-    else:
-        for public in recipients:
-            yield _wrap_one(key, public)
-
-
-def unwrap(private_key: ec.EllipticCurvePrivateKey, wrapped: bytes) -> bytes:
-    """Open a wrapped key with the identity private key; the 32-byte conversation key.
-
-    Raises `WireFormatError` for a blob of the wrong shape and `DecryptionError` when the
-    tag does not match (a different key, or a changed byte).
-    """
-    if not isinstance(wrapped, (bytes, bytearray, memoryview)):
-        raise WireFormatError(f"wrapped conversation key must be bytes, got {type(wrapped).__name__}")
-    if len(wrapped) != WRAPPED_KEY_SIZE:
-        raise WireFormatError(
-            f"wrapped conversation key must be {WRAPPED_KEY_SIZE} bytes (65 point + 32 ciphertext + 16 tag), got {len(wrapped)}"
-        )
-    eph_point = bytes(wrapped[:_POINT])
-    if eph_point[0] != 4:
-        raise WireFormatError(
-            f"ephemeral key in the wrapped conversation key must start with 04 (the uncompressed SEC1 prefix), got {eph_point[0]:02x}"
-        )
-    try:  # what load_public_key does for 65 bytes, without its checks for other shapes
-        eph = _from_point(_CURVE, eph_point)
-    except ValueError:
-        raise WireFormatError("ephemeral key in the wrapped conversation key is not a point on the P-256 curve") from None
-    k = _sha256(b"".join((private_key.exchange(_ECDH, eph), _COUNTER_1, eph_point))).digest()
-    try:
-        return AESGCM(k[:16]).decrypt(k[16:], wrapped[_POINT:], None)
-    except InvalidTag:
-        raise DecryptionError(
-            "wrapped conversation key does not open: it was wrapped to another identity key, or a byte changed"
-        ) from None
-
-
-@dataclass(frozen=True)
-class WrapSteps:
-    """Every intermediate value of one wrap, for looking at (not for production use)."""
-
-    ephemeral_public: bytes
-    shared_secret: bytes
-    kdf_output: bytes
-    aes_key: bytes
-    iv: bytes
-    ciphertext: bytes
-    tag: bytes
-
-    @property
-    def wrapped(self) -> bytes:
-        """The 113 bytes that go on the wire: ``E ‖ ciphertext ‖ tag``."""
-        return self.ephemeral_public + self.ciphertext + self.tag
-
-
-def wrap_steps(
-    conversation_key: bytes, recipient: PublicKeyLike, *, ephemeral: ec.EllipticCurvePrivateKey | None = None
-) -> WrapSteps:
-    """Wrap like `wrap`, returning each step; pass `ephemeral` to make it repeatable in a lesson."""
-    _check_key(conversation_key)
-    public = load_public_key(recipient, what="recipient identity key")
-    eph = ephemeral or ec.generate_private_key(_CURVE)
-    eph_point = sec1(eph.public_key())
-    shared = eph.exchange(_ECDH, public)
-    k = _kdf(shared, eph_point)
-    sealed = AESGCM(k[:16]).encrypt(k[16:], bytes(conversation_key), None)
-    return WrapSteps(
-        ephemeral_public=eph_point,
-        shared_secret=shared,
-        kdf_output=k,
-        aes_key=k[:16],
-        iv=k[16:],
-        ciphertext=sealed[:-_TAG],
-        tag=sealed[-_TAG:],
-    )
-
-
-# ----------------------------------------------------------------------------- both cores
-#
 # `cryptography` keeps the GIL during EC operations (two threads wrap slower than one: measured
 # in benchmarks/), so the other cores are used through helper processes. Each helper is a plain
 # `python -c` child that reads requests on stdin and answers on stdout:
@@ -250,7 +105,7 @@ serve(sys.stdin.buffer, sys.stdout.buffer)
 """
 
 
-class _Helper:
+class Helper:
     """One helper process (see above); used by one init at a time."""
 
     def __init__(self) -> None:
@@ -304,40 +159,44 @@ class _Helper:
                 proc.stdout.close()
 
 
-_helpers: list[_Helper] = []
+#: The helper processes started so far, kept for the next init (`helpers_for` adds to it).
+helpers: list[Helper] = []
 
 
-def _usable_cores() -> int:
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system says)."""
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
         return os.cpu_count() or 1
 
 
-def _helpers_for(count: int) -> list[_Helper]:
+def helpers_for(count: int) -> list[Helper]:
     """The helpers to use for a roster of `count` (none below `PARALLEL_MIN` or on one core)."""
-    wanted = WORKERS if WORKERS is not None else _usable_cores() - 1
+    wanted = WORKERS if WORKERS is not None else usable_cores() - 1
     if count < PARALLEL_MIN or wanted <= 0 or not sys.executable:
         return []
-    while len(_helpers) < wanted:
-        _helpers.append(_Helper())
-    return [h for h in _helpers[:wanted] if not h.broken]
+    while len(helpers) < wanted:
+        helpers.append(Helper())
+    return [h for h in helpers[:wanted] if not h.broken]
 
 
 @atexit.register
-def _close_helpers() -> None:
-    for helper in _helpers:
+def close_helpers() -> None:
+    """Stop every helper process (at exit; a later `wrap_all` starts them again)."""
+    for helper in helpers:
         helper.close()
 
 
 def _forget_helpers() -> None:
     # In a forked child the helpers' pipes are shared with the parent: never write to them.
     # Keep the objects (closing them here would reap the parent's children); start afresh.
-    _inherited.extend(_helpers)
-    _helpers.clear()
+    inherited.extend(helpers)
+    helpers.clear()
 
 
-_inherited: list[_Helper] = []
+#: A forked child's copies of the parent's helpers: kept, never used (see `_forget_helpers`).
+inherited: list[Helper] = []
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_helpers)
 
@@ -356,7 +215,7 @@ class _Job:
         self.cond = threading.Condition()
 
 
-def _feed(job: _Job, helper: _Helper, key: bytes, points: Callable[[int, int], list[bytes]], out: list) -> None:
+def _feed(job: _Job, helper: Helper, key: bytes, points: Callable[[int, int], list[bytes]], out: list) -> None:
     if not helper.lock.acquire(blocking=False):  # another init in another thread has it
         return
     try:
@@ -401,30 +260,30 @@ def wrap_all(
     points: Callable[[int, int], list[bytes]] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[bytes]:
-    """`wrap_many` into a list, on every core for a large roster; the order is the roster's.
+    """`kit.wrap.wrap_many` into a list, on every core for a large roster; the order is the roster's.
 
     `points(a, b)` gives the 65-byte SEC1 points of `recipients[a:b]` (for the helpers; by
     default they are serialised from the parsed keys). `progress(done, total)` is called at
     each multiple of 256 and once at the end, on one core or several.
     """
-    _check_key(conversation_key)
+    check_key(conversation_key)
     key = bytes(conversation_key)
     total = len(recipients)
-    helpers = _helpers_for(total)
-    if not helpers:
+    chosen = helpers_for(total)
+    if not chosen:
         if progress is None:
-            return _wrap_block(key, recipients)
+            return wrap_block(key, recipients)
         out: list[bytes] = []
         for start in range(0, total, 256):
-            out += _wrap_block(key, recipients[start : start + 256])
+            out += wrap_block(key, recipients[start : start + 256])
             progress(len(out), total)
         return out
 
     if points is None:
         points = lambda a, b: [sec1(p) for p in recipients[a:b]]  # noqa: E731
     result: list = [None] * total
-    job = _Job(total, len(helpers) + 1)
-    for helper in helpers:
+    job = _Job(total, len(chosen) + 1)
+    for helper in chosen:
         threading.Thread(target=_feed, args=(job, helper, key, points, result), daemon=True).start()
     local_done = 0
     reported = 0
@@ -437,7 +296,7 @@ def wrap_all(
                 job.closed = True
                 break
             job.lo = b
-        result[a:b] = _wrap_block(key, recipients[a:b])
+        result[a:b] = wrap_block(key, recipients[a:b])
         local_done += b - a
         time.sleep(0)  # a helper's answer may be waiting: let its thread take the GIL now, not in 5 ms
         if progress is not None:  # the same calls as on one core: each multiple of 256 reached, then the total
@@ -450,7 +309,7 @@ def wrap_all(
             cond.wait()
         failed = list(job.failed)
     for a, b in failed:  # a helper broke: wrap its chunk here
-        result[a:b] = _wrap_block(key, recipients[a:b])
+        result[a:b] = wrap_block(key, recipients[a:b])
     if progress is not None:
         while reported + 256 < total:
             reported += 256
