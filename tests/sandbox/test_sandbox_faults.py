@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 import kit
 from kit import client as kit_client
+from kit.client import request as client_request
 from kit.ids import ConversationId
 from kit.sandbox import MAX_BODY_BYTES, Sandbox, SandboxTransport
 from sandbox_fixtures import ServedSandbox, served_sandbox
@@ -547,8 +548,8 @@ class FakeTime:
 
 def test_the_client_retries_a_429_after_the_reset_time(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeTime(1_800_000_000.0)
-    monkeypatch.setattr(kit_client, "_now", fake.time)
-    monkeypatch.setattr(kit_client, "_sleep", fake.sleep)
+    monkeypatch.setattr(client_request, "now", fake.time)
+    monkeypatch.setattr(client_request, "sleep", fake.sleep)
     monkeypatch.setattr(time, "sleep", lambda s: pytest.fail("slept for real"))
     sandbox = Sandbox(rate_limit=2, clock=fake.time)
     patient = kit.connect(sandbox=sandbox, quiet=True, max_retries=2).sandbox_user("patient")
@@ -566,8 +567,8 @@ def test_the_client_retries_a_429_after_the_reset_time(monkeypatch: pytest.Monke
 
 def test_retry_backoff_without_a_reset_header_and_giving_up(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeTime(1_000.0)
-    monkeypatch.setattr(kit_client, "_now", fake.time)
-    monkeypatch.setattr(kit_client, "_sleep", fake.sleep)
+    monkeypatch.setattr(client_request, "now", fake.time)
+    monkeypatch.setattr(client_request, "sleep", fake.sleep)
     answers = iter([429, 429, 429, 429, 200])
     seen = []
 
@@ -595,9 +596,9 @@ def test_retry_backoff_without_a_reset_header_and_giving_up(monkeypatch: pytest.
     assert fake.sleeps == [1.0, 2.0, 4.0] and len(seen) == 4  # exponential backoff, then the 429 is raised
     assert client.get_conversations() == []  # the next call's answer (200) after nothing
     # a reset time in the past, and a Retry-After answer
-    assert kit_client._retry_delay(httpx.Response(429, headers={"x-rate-limit-reset": "10"}), 0) == 1.0
-    assert kit_client._retry_delay(httpx.Response(429, headers={"retry-after": "7"}), 0) == 7.0
-    assert kit_client._retry_delay(httpx.Response(429, headers={"x-rate-limit-reset": str(10**12)}), 0) == 900.0
+    assert client_request.retry_delay(httpx.Response(429, headers={"x-rate-limit-reset": "10"}), 0) == 1.0
+    assert client_request.retry_delay(httpx.Response(429, headers={"retry-after": "7"}), 0) == 7.0
+    assert client_request.retry_delay(httpx.Response(429, headers={"x-rate-limit-reset": str(10**12)}), 0) == 900.0
 
 
 def test_json_depth_limit_is_exact() -> None:

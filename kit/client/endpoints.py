@@ -1,77 +1,29 @@
-"""The X API client for chat keys: one `httpx.Client`, one request method, kit objects in and out.
+"""`Client`: the X Chat key endpoints as methods, kit objects in and out.
 
-The transport is the only seam: the in-process sandbox, a sandbox server in the room and
-``https://api.x.com`` are all the same code here (no ``if sandbox:`` anywhere). Problems become
-`kit.APIError` subclasses carrying the parsed `Problem`; partial errors in a 200 are returned.
+Every method is one call of `request` (`kit.client.request.send`: retries, problems, redaction);
+the results are small frozen dataclasses. Partial errors in a 200 are returned, not raised.
 """
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from kit.client.request import TokenAuth, redact, send
 from kit.encoding import from_b64
 from kit.errors import APIError, KitError, Problem
 from kit.group import GroupCreate, MembersChange
-from kit.ids import ConversationId, version_key
+from kit.ids import version_key
 from kit.keys import Identity, PublicKeys
 from kit.message import PreparedDelete, PreparedMessage
-from kit.oauth import (
-    CHAT_SCOPES,
-    DEMO_CLIENT_ID,
-    DEMO_REDIRECT_URI,
-    LIVE_BASE_URL,
-    OAuthTokens,
-    authorize_url,
-    exchange_code,
-    exchange_code_tokens,
-    refresh_tokens,
-)
 from kit.protocol import KeyInit
 from kit.thrift import read_message_event
 from kit.thrift_group import is_group_change
 
-__all__ = [
-    "CHAT_SCOPES",
-    "DEMO_CLIENT_ID",
-    "DEMO_REDIRECT_URI",
-    "LIVE_BASE_URL",
-    "Client",
-    "EventsPage",
-    "KeysResult",
-    "OAuthTokens",
-    "PublicKeysResult",
-    "SandboxUser",
-    "TokenAuth",
-    "authorize_url",
-    "connect",
-    "exchange_code",
-    "exchange_code_tokens",
-    "refresh_tokens",
-]
-
-_SANDBOX_URL = "http://sandbox.invalid"
-
-
-class TokenAuth(httpx.Auth):
-    """`Authorization: Bearer <token>`; the token never shows in a repr, str or error."""
-
-    def __init__(self, token: str) -> None:
-        if not isinstance(token, str) or not token.strip():
-            raise ValueError("access token must be a non-empty string")
-        self._token = token.strip()
-
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        yield request
-
-    def __repr__(self) -> str:
-        return "TokenAuth(<hidden>)"
+__all__ = ["Client", "EventsPage", "KeysResult", "PublicKeysResult", "SandboxUser"]
 
 
 @dataclass(frozen=True)
@@ -141,49 +93,7 @@ class Client:
         self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """Send one request; return the JSON answer, or raise the `APIError` for its problem."""
-        response = self.http.request(method, path, json=json, params=params)
-        for attempt in range(self.max_retries):  # a 429 was not processed: sending it again is safe
-            if response.status_code != 429:
-                break
-            _sleep(_retry_delay(response, attempt))
-            response = self.http.request(method, path, json=json, params=params)
-        ctype = response.headers.get("content-type", "")
-        if response.is_success:
-            if not response.content:
-                return {}
-            try:
-                return response.json()
-            except ValueError:
-                raise APIError.of(502, f"{method} {path} answered {response.status_code} with a body that is not JSON") from None
-        try:
-            data = response.json() if response.content else {}
-        except ValueError:
-            data = {}
-        if "problem+json" in ctype or {"type", "title"} <= set(data):
-            problem = Problem.from_dict(data, status=response.status_code)
-        elif {"code", "message"} <= set(data):  # the document's other error shape
-            problem = Problem("about:blank", "Error", str(data["message"]), response.status_code, {"code": data["code"]})
-        else:
-            problem = Problem("about:blank", response.reason_phrase, f"{method} {path} failed", response.status_code)
-        raise APIError.from_problem(self._redact(problem), status=response.status_code, response=response)
-
-    def _redact(self, problem: Problem) -> Problem:
-        """The problem with this client's own token blanked out, wherever a server echoed it
-        (a token pasted into a path or a parameter comes back in the detail)."""
-        secret = self.http.auth._token if isinstance(self.http.auth, TokenAuth) else None
-        if not secret or secret not in repr(problem.to_dict()):
-            return problem
-
-        def scrub(value: Any) -> Any:
-            if isinstance(value, str):
-                return value.replace(secret, "<token hidden>")
-            if isinstance(value, list):
-                return [scrub(v) for v in value]
-            if isinstance(value, dict):
-                return {k: scrub(v) for k, v in value.items()}
-            return value
-
-        return Problem(scrub(problem.type), scrub(problem.title), scrub(problem.detail), problem.status, scrub(problem.extra))
+        return send(self.http, method, path, json=json, params=params, max_retries=self.max_retries)
 
     # ---------------------------------------------------------------- sandbox-only
 
@@ -254,7 +164,7 @@ class Client:
         for record in data.get("data", []):
             uid = str(record.get("user_id", ""))
             out.setdefault(uid, []).append(PublicKeys.from_api(record, user_id=uid))
-        errors = [self._redact(Problem.from_dict(p)) for p in data.get("errors", [])]
+        errors = [redact(Problem.from_dict(p), self.http) for p in data.get("errors", [])]
         return PublicKeysResult(out, errors)
 
     # ---------------------------------------------------------------- conversations
@@ -368,65 +278,3 @@ class Client:
 def _path(conversation_id: str) -> str:
     # Colon pairs are for signatures; URLs take the hyphen form. Bare ids and g-ids pass through.
     return conversation_id.replace(":", "-") if ":" in conversation_id else conversation_id
-
-
-def connect(
-    *,
-    base_url: str | None = None,
-    token: str | None = None,
-    user_id: str | None = None,
-    sandbox: Any = None,
-    quiet: bool = False,
-    timeout: float = 30.0,
-    max_retries: int = 0,
-) -> Client:
-    """A client for the usual set-ups, chosen by arguments or environment:
-
-    - nothing set: the in-process sandbox (offline; one line says so);
-    - `X_API_BASE_URL` (or `base_url`): a sandbox server, e.g. the one a workshop room shares;
-    - `X_API_USER_TOKEN` (or `token`) without a base URL: the live API at https://api.x.com.
-
-    `max_retries`: retries of a rate-limited (429) request, see `Client`.
-    """
-    base_url = base_url or os.environ.get("X_API_BASE_URL") or None
-    token = token or os.environ.get("X_API_USER_TOKEN") or None
-    auth = TokenAuth(token) if token else None
-    if base_url is None and token is None:
-        from kit.sandbox import Sandbox, SandboxTransport
-
-        transport: httpx.BaseTransport = SandboxTransport(sandbox if sandbox is not None else Sandbox())
-        http = httpx.Client(transport=transport, base_url=_SANDBOX_URL, timeout=timeout)
-        where = "the in-process sandbox (offline; set X_API_BASE_URL or X_API_USER_TOKEN to go elsewhere)"
-    else:
-        url = base_url or LIVE_BASE_URL
-        http = httpx.Client(base_url=url, auth=auth, timeout=timeout)
-        where = f"the live X API at {url}" if url == LIVE_BASE_URL else f"the sandbox server at {url}"
-    if not quiet:
-        print(f"kit: talking to {where}")
-    return Client(http, user_id=user_id, max_retries=max_retries)
-
-
-def _now() -> float:  # seam for tests of retry timing
-    return time.time()
-
-
-def _sleep(seconds: float) -> None:  # seam for tests of retry timing: they never sleep for real
-    time.sleep(seconds)
-
-
-#: the longest a retry waits (the live API's rate-limit window is 15 minutes)
-_MAX_RETRY_WAIT = 15 * 60.0
-
-
-def _retry_delay(response: httpx.Response, attempt: int) -> float:
-    """Seconds to wait before retrying a 429: until `x-rate-limit-reset` (epoch seconds) or for
-    `Retry-After` seconds when the answer says, else exponential backoff (1, 2, 4, ... s)."""
-    backoff = float(min(2**attempt, 60))
-    reset = response.headers.get("x-rate-limit-reset", "")
-    if reset.isdigit():
-        wait = int(reset) - _now()
-        return min(wait, _MAX_RETRY_WAIT) if wait > 0 else backoff
-    after = response.headers.get("retry-after", "")
-    if after.isdigit():
-        return min(float(after), _MAX_RETRY_WAIT)
-    return backoff
