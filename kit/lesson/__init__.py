@@ -22,7 +22,10 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
-__all__ = ["Check", "check_bytes", "check_choice", "check_equal", "check_text", "fail", "is_blank", "passed"]
+__all__ = [
+    "Check", "call_learner", "check_bytes", "check_choice", "check_equal", "check_text", "does_nothing", "fail", "is_blank",
+    "passed",
+]
 
 #: What a check says to a blank answer (an `...` left as it was).
 BLANK = "✗ fill in the blank: replace the ... with your answer, then run this cell again"
@@ -61,6 +64,24 @@ def is_blank(answer: Any) -> bool:
     if isinstance(answer, dict):
         return any(is_blank(v) for v in answer.values())
     return False
+
+
+def does_nothing(fn: Callable[..., Any]) -> bool:
+    """True for a function whose body is only `...` (the student copy's blank) or a docstring."""
+    code = getattr(fn, "__code__", None)
+    return code is not None and code.co_code == _blank_body.__code__.co_code and not code.co_names
+
+
+def _blank_body(*args: Any, **kwargs: Any) -> None:
+    ...
+
+
+def call_learner(fn: Callable[..., Any], *args: Any) -> tuple[Any, BaseException | None]:
+    """Call a function a learner wrote: `(result, None)`, or `(None, the exception)` (never a traceback)."""
+    try:
+        return fn(*args), None
+    except Exception as exc:  # a learner's function may raise anything: name it, never show a traceback
+        return None, exc
 
 
 Mistake = tuple[Any, str]  # (a wrong answer people give, what the mistake is)

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
 from typing import Any
 
 from kit.encoding import b64, b64_nopad, b64url_nopad
 from kit.keys import PublicKeys, fingerprint, load_public_key, sec1, spki
-from kit.lesson import BLANK, Check, check_text, fail, is_blank, passed
+from kit.lesson import BLANK, Check, call_learner, check_text, does_nothing, fail, is_blank, passed
 
 __all__ = ["check_fingerprint", "check_same_key_function"]
 
@@ -42,37 +41,20 @@ def check_fingerprint(answer: Any, *, keys: PublicKeys) -> Check:
     return check_text(answer, expected, right="the fingerprint kit.fingerprint gives (and the official SDK's get_public_key_fingerprint)", mistakes=mistakes)
 
 
-def _does_nothing(fn: Callable[..., Any]) -> bool:
-    """True for a function whose body is only `...` (the student copy's blank) or a docstring."""
-    code = getattr(fn, "__code__", None)
-    return code is not None and code.co_code == _blank.__code__.co_code and not code.co_names
-
-
-def _blank(*args: Any, **kwargs: Any) -> None:
-    ...
-
-
-def _call(fn: Callable[..., Any], *args: Any) -> tuple[Any, BaseException | None]:
-    try:
-        return fn(*args), None
-    except Exception as exc:  # a learner's function may raise anything: name it, never show a traceback
-        return None, exc
-
-
 def check_same_key_function(answer: Any, *, keys: PublicKeys, other: PublicKeys) -> Check:
     """Your ``same_key(api_key_b64, sdk_key_b64) -> bool``: does the API's SPKI text hold the SDK's SEC1 point?
 
     Tried on `keys`' identity key in both forms (True), `other`'s SEC1 point (False) and `keys`' own signing
     key (False). When it says False for the matching pair, the check tries the usual slips to name the one made.
     """
-    if is_blank(answer) or (callable(answer) and _does_nothing(answer)):
+    if is_blank(answer) or (callable(answer) and does_nothing(answer)):
         return Check(False, BLANK)
     if not callable(answer):
         return fail(f"the answer should be a function (def same_key(api_key_b64, sdk_key_b64): ...), got a {type(answer).__name__}")
     api_text = keys.public_key
     point = sec1(load_public_key(api_text, what="identity public key"))
     sdk_text = b64(point)
-    said, err = _call(answer, api_text, sdk_text)
+    said, err = call_learner(answer, api_text, sdk_text)
     if err is not None:
         return fail(f"your function raised {type(err).__name__} ({err}): decode both texts with base64.b64decode, then compare the bytes")
     if said is None:
@@ -86,7 +68,7 @@ def check_same_key_function(answer: Any, *, keys: PublicKeys, other: PublicKeys)
             ((api_text, api_text), "you compared for equality: the two forms differ in length; the SPKI *ends with* the SEC1 point"),
         ]
         for args, why in probes:
-            got, err = _call(answer, *args)
+            got, err = call_learner(answer, *args)
             if err is None and got is True:
                 return fail(why)
         return fail("your function says False for one identity key in its two forms: decode both texts to bytes, then check that the SPKI ends with the SEC1 point")
@@ -95,7 +77,7 @@ def check_same_key_function(answer: Any, *, keys: PublicKeys, other: PublicKeys)
         (b64(sec1(load_public_key(keys.signing_public_key, what="signing public key"))), "the same user's signing key"),
     ]
     for text, whose in cases:
-        got, err = _call(answer, api_text, text)
+        got, err = call_learner(answer, api_text, text)
         if err is not None:
             return fail(f"your function raised {type(err).__name__} for {whose} ({err}): it should return False")
         if got is not False:

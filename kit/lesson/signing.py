@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
 from typing import Any
 
 from kit import thrift
 from kit.encoding import b64, b64_nopad, b64url_nopad
 from kit.ids import ConversationId
 from kit.keys import Identity
-from kit.lesson import BLANK, Check, check_text, fail, is_blank, passed
+from kit.lesson import BLANK, Check, call_learner, check_text, does_nothing, fail, is_blank, passed
 from kit.signature import encode_signature, key_change_payload, verify
 from kit.errors import KitError
 
@@ -78,23 +77,6 @@ def check_signature_text(answer: Any, *, signature: bytes) -> Check:
     return check_text(answer, expected, right="the signature text as it goes in the body (86 characters)", mistakes=mistakes)
 
 
-def _does_nothing(fn: Callable[..., Any]) -> bool:
-    """True for a function whose body is only `...` (the student copy's blank) or a docstring."""
-    code = getattr(fn, "__code__", None)
-    return code is not None and code.co_code == _blank.__code__.co_code and not code.co_names
-
-
-def _blank(*args: Any, **kwargs: Any) -> None:
-    ...
-
-
-def _call(fn: Callable[..., Any], *args: Any) -> tuple[Any, BaseException | None]:
-    try:
-        return fn(*args), None
-    except Exception as exc:  # a learner's function may raise anything: name it, never show a traceback
-        return None, exc
-
-
 def check_verify_function(
     answer: Any, *, signer: Identity, signature: bytes, payload: bytes, other: Identity
 ) -> Check:
@@ -105,13 +87,13 @@ def check_verify_function(
     the check tries the usual slips (little-endian r and s, r and s swapped, the payload hashed twice) to name
     the one made.
     """
-    if is_blank(answer) or (callable(answer) and _does_nothing(answer)):
+    if is_blank(answer) or (callable(answer) and does_nothing(answer)):
         return Check(False, BLANK)
     if not callable(answer):
         return fail(f"the answer should be a function (def my_verify(public_key, signature, payload): ...), got a {type(answer).__name__}")
     public = signer.public_keys.signing_key
     verify(public, signature, payload)  # the notebook's own values must be right before a learner is judged on them
-    genuine, err = _call(answer, public, signature, payload)
+    genuine, err = call_learner(answer, public, signature, payload)
     if err is not None:
         return fail(f"your function raised {type(err).__name__} on alice's genuine signature ({err}): cryptography's verify wants the DER form, encode_dss_signature(r, s)")
     if genuine is None:
@@ -127,7 +109,7 @@ def check_verify_function(
         prehashed = signer.sign(hashlib.sha256(payload).digest())
         diagnoses.append((prehashed, "do not hash the payload yourself: ec.ECDSA(hashes.SHA256()) hashes the bytes it is given"))
         for variant, why in diagnoses:
-            said, err = _call(answer, public, variant, payload)
+            said, err = call_learner(answer, public, variant, payload)
             if err is None and said is True:
                 return fail(why)
         return fail("your function says False for alice's genuine signature: turn the raw r‖s into DER with encode_dss_signature(r, s) and verify the payload bytes with ec.ECDSA(hashes.SHA256())")
@@ -139,7 +121,7 @@ def check_verify_function(
         ("alice's identity key", signer.public_keys.identity_key, signature, payload, "your function says True with alice's identity key: verify with the `public_key` argument (signatures are made with the signing key)"),
     ]
     for _, key, sig, data, why in cases:
-        said, err = _call(answer, key, sig, data)
+        said, err = call_learner(answer, key, sig, data)
         if err is not None:
             if type(err).__name__ == "InvalidSignature":
                 return fail("your function lets cryptography's InvalidSignature escape: catch it and return False")

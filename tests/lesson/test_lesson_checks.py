@@ -62,3 +62,19 @@ def test_topics_load_lazily_and_unknown_names_are_attribute_errors() -> None:
     assert kit.lesson.wrapping.check_wrap
     with pytest.raises(AttributeError):
         kit.lesson.no_such_topic  # noqa: B018
+
+
+def test_a_blank_function_and_a_learners_call() -> None:
+    def blank(a, b):  # what the student copy leaves: a signature and `...`
+        ...
+
+    def written(a, b):
+        return a + b
+
+    def broken(a, b):
+        raise ValueError("oops")
+
+    assert lesson.does_nothing(blank) and not lesson.does_nothing(written) and not lesson.does_nothing(len)
+    assert lesson.call_learner(written, 1, 2) == (3, None)
+    result, err = lesson.call_learner(broken, 1, 2)
+    assert result is None and isinstance(err, ValueError)
