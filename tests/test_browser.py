@@ -7,19 +7,23 @@ test fails and says what to install. Lab and Chromium get a throwaway HOME.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_fixtures import (  # noqa: F401  (fixtures)
+    RUN_ALL_CELLS,
+    base_url,
+    browser_env,
+    browser_home,
+    browser_type_launch_args,
+    button,
+    lab_url,
+    open_and_run,
+    picture_path,
+    set_timeouts,
+)
 from playwright.sync_api import Page, expect
 
 import kit
@@ -28,12 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "app.ipynb"
 # The README's picture is refreshed only on request (KIT_UPDATE_SCREENSHOT=1), so a test run
 # does not rewrite a committed file; otherwise the screenshot goes to test-results/.
-SCREENSHOT = (
-    ROOT / "docs" / "screenshot.png"
-    if os.environ.get("KIT_UPDATE_SCREENSHOT") == "1"
-    else ROOT / "test-results" / "screenshot.png"
-)
-CHROMIUM = "/usr/bin/chromium"
+SCREENSHOT = picture_path("screenshot.png")
 ALICE_ID = "1215441834412953600"
 BOB_ID = "1603419180975409153"
 TIMEOUT_MS = 30_000
@@ -41,112 +40,15 @@ TIMEOUT_MS = 30_000
 pytestmark = pytest.mark.timeout(120)  # backstop: a stuck page.evaluate has no timeout of its own
 
 
-# ------------------------------------------------------------------------------ fixtures
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+# ------------------------------------------------------------------------------ fixtures (the rest: browser_fixtures)
 
 
 @pytest.fixture(scope="session")
-def browser_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A HOME for Lab and Chromium, with Lab's news and update checks off (no toast over the page)."""
-    home = tmp_path_factory.mktemp("home")
-    settings = home / ".jupyter/lab/user-settings/@jupyterlab/apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
-    return home
-
-
-def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "XDG_", "IPYTHON"))}
-    env.update(HOME=str(home), PYTHONUNBUFFERED="1")
-    # Same behaviour in the kernel as in a learner's Lab: no sandbox server, no live token.
-    env.pop("X_API_BASE_URL", None)
-    env.pop("X_API_USER_TOKEN", None)
-    return env
-
-
-@pytest.fixture(scope="session")
-def lab_url(tmp_path_factory: pytest.TempPathFactory, browser_home: Path) -> Iterator[str]:
-    """JupyterLab from this venv (its kernel imports the kit) on a free port, serving a copy of the notebook."""
+def lab_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What Lab serves: a copy of the notebook."""
     root = tmp_path_factory.mktemp("notebooks")
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("lab") / "lab.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--allow-root",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            "--port-retries=0",
-            f"--ServerApp.root_dir={root}",
-            "--IdentityProvider.token=",
-            "--LabApp.expose_app_in_browser=True",
-        ],
-        cwd=root,
-        env=_env(browser_home),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with {proc.returncode}; see {log.name}")
-            try:
-                with urllib.request.urlopen(f"{url}/api/status", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab did not answer on {url} within 60 s; see {log.name}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
-
-
-@pytest.fixture(scope="session")
-def base_url(lab_url: str) -> str:
-    """pytest-playwright's base_url (overridden: its fallback warns under pytest 9)."""
-    return lab_url
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_home: Path) -> dict:
-    """Debian's Chromium, headless, quiet: no downloads, no sync, no first-run pages."""
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)"
-    return {
-        "executable_path": CHROMIUM,
-        "headless": True,
-        "env": _env(browser_home),
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-quic",
-        ],
-    }
+    return root
 
 
 @pytest.fixture(scope="session")
@@ -158,22 +60,11 @@ def browser_context_args(browser_context_args: dict) -> dict:
 
 
 def _open_and_run(page: Page, base_url: str) -> None:
-    page.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
-    page.goto(f"{base_url}/lab/tree/{NOTEBOOK.name}")
-    # Running cells before the kernel is idle opens "Select Kernel" and the command never resolves.
-    page.wait_for_function(
-        "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'"
-    )
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    open_and_run(page, f"{base_url}/lab/tree/{NOTEBOOK.name}", TIMEOUT_MS)
 
 
 def _tab(app, title: str) -> None:
     app.locator(".lm-TabBar-tab", has_text=title).click()
-
-
-def _button(app, name: str):
-    return app.get_by_role("button", name=name, exact=True)
 
 
 # ------------------------------------------------------------------------------ the test
@@ -190,24 +81,24 @@ def test_app_in_jupyterlab(page: Page, base_url: str) -> None:
     expect(fingerprint).to_have_value(seeded)
     expect(app.locator(".xk-ok:visible")).to_have_text("registered: key version 1")
     expect(app.locator(".xk-byte-map:visible .xk-byte")).to_have_count(91)
-    _button(app, "Generate").click()
+    button(app, "Generate").click()
     expect(app.locator(".xk-info:visible")).to_have_text("not registered yet")
     expect(fingerprint).not_to_have_value(seeded)
     expect(fingerprint).to_have_value(re.compile(r"^[A-Za-z0-9_-]{43}$"))
-    _button(app, "Register").click()
+    button(app, "Register").click()
     expect(app.locator(".xk-ok:visible")).to_have_text(re.compile(r"^registered: key version \d{13}$"))
 
     # 2 · wrap: 113 coloured bytes to bob; they open; one flipped byte does not.
     _tab(app, "2 · wrap")
     app.locator(".widget-dropdown select:visible").select_option(index=1)  # bob
-    _button(app, "Wrap").click()
+    button(app, "Wrap").click()
     byte_map = app.locator(".xk-byte-map:visible")
     expect(byte_map.locator(".xk-byte")).to_have_count(113)
     expect(byte_map.locator('.xk-byte[data-segment="tag"]')).to_have_count(16)
-    _button(app, "Unwrap").click()
+    button(app, "Unwrap").click()
     expect(app.locator(".xk-ok:visible")).to_have_text(f"opened: conversation key matches (as user {BOB_ID})")
-    _button(app, "Flip").click()
-    _button(app, "Unwrap").click()
+    button(app, "Flip").click()
+    button(app, "Unwrap").click()
     expect(app.locator(".xk-error:visible")).to_have_text(
         "DecryptionError: wrapped conversation key does not open: it was wrapped to another identity key, "
         "or a byte changed"
@@ -217,17 +108,17 @@ def test_app_in_jupyterlab(page: Page, base_url: str) -> None:
 
     # 3 · init call: alice sends Initialize Conversation Keys to bob's bare id, then a first message.
     _tab(app, "3 · init call")
-    _button(app, "Send").click()
+    button(app, "Send").click()
     expect(app.locator(".xk-ok:visible")).to_have_text(
         re.compile(rf"^conversation_id: {ALICE_ID}-{BOB_ID} · sequence_id: \d+$")
     )
     expect(app.locator(".xk-json:visible")).to_contain_text('"conversation_participant_keys"')
-    _button(app, "Send message").click()
+    button(app, "Send message").click()
     expect(app.get_by_text(re.compile(r"^message sent: sequence_id \d+$"))).to_be_visible()
 
     # 4 · recipient: bob fetches, verifies the key change, decrypts the message.
     _tab(app, "4 · recipient")
-    _button(app, "Fetch").click()
+    button(app, "Fetch").click()
     shows = app.locator(".xk-inbox:visible .xk-shows")
     expect(shows).to_have_count(2)
     expect(shows.nth(0)).to_have_text(re.compile(r"^signature verified; conversation key version \d+ unwrapped$"))
@@ -244,7 +135,7 @@ def test_app_in_jupyterlab(page: Page, base_url: str) -> None:
     expect(bobs.locator(".xk-code")).to_have_text(alice_code)
     expect(bobs.locator(".xk-trust-state")).to_have_text("pinned")
     bobs.locator(".widget-text input").fill(alice_code)
-    _button(bobs, "Verify").click()
+    button(bobs, "Verify").click()
     expect(bobs.locator(".xk-ok")).to_have_text(f"verified: the codes match; the keys of user {ALICE_ID} are verified")
     expect(bobs.locator(".xk-trust-state")).to_have_text("verified")
     assert SCREENSHOT.stat().st_size > 10_000
@@ -252,11 +143,7 @@ def test_app_in_jupyterlab(page: Page, base_url: str) -> None:
 
 # ------------------------------------------------------------------------------ the inspector panel
 
-INSPECTOR_SHOT = (
-    ROOT / "docs" / "inspector.png"
-    if os.environ.get("KIT_UPDATE_SCREENSHOT") == "1"
-    else ROOT / "test-results" / "inspector.png"
-)
+INSPECTOR_SHOT = picture_path("inspector.png")
 
 
 def _upload_notebook(page: Page, base_url: str, name: str, source: str) -> None:
@@ -275,8 +162,7 @@ def _upload_notebook(page: Page, base_url: str, name: str, source: str) -> None:
 def test_inspector_in_jupyterlab(page: Page, base_url: str) -> None:
     from kit.inspector.sample_data import samples
 
-    page.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
+    set_timeouts(page, TIMEOUT_MS)
     _upload_notebook(page, base_url, "inspector.ipynb", "import kit.ui\nkit.ui.Inspector()")
     page.goto(f"{base_url}/lab/tree/inspector.ipynb")
     # Lab may restore app.ipynb from the earlier test: wait until this notebook is the current one, kernel idle
@@ -284,7 +170,7 @@ def test_inspector_in_jupyterlab(page: Page, base_url: str) -> None:
         "() => { const w = window.jupyterapp?.shell?.currentWidget; "
         "return w?.context?.path === 'inspector.ipynb' && w?.sessionContext?.session?.kernel?.status === 'idle'; }"
     )
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    page.evaluate(RUN_ALL_CELLS)
     # the panel is the VBox around the paste area (Lab may also have restored app.ipynb in a hidden tab)
     text = page.locator("textarea[placeholder^='paste base64']:visible")
     expect(text).to_be_visible()
@@ -292,7 +178,7 @@ def test_inspector_in_jupyterlab(page: Page, base_url: str) -> None:
 
     # paste a public key: kind, summary, 91 coloured bytes, the field table
     text.fill(kit.Identity.from_seed("alice (demo only)", ALICE_ID, version="1").public_keys.public_key)
-    _button(panel, "Inspect").click()
+    button(panel, "Inspect").click()
     expect(panel.locator(".xk-kind")).to_have_text(re.compile(r"^public-key-spki · SPKI public key"))
     expect(panel.locator(".xk-byte-map .xk-byte")).to_have_count(91)
     expect(panel.locator(".xk-fields")).to_contain_text("DER header")
@@ -301,7 +187,7 @@ def test_inspector_in_jupyterlab(page: Page, base_url: str) -> None:
     panel.locator(".widget-dropdown select").first.select_option(label=next(
         label for label in samples() if label.startswith("chatxdk error: signature mismatch")))  # fmt: skip
     expect(panel.locator(".xk-kind")).to_have_text(re.compile(r"^sdk-error · chatxdk error: ecdsa-mismatch"))
-    _button(panel, "Explain").click()
+    button(panel, "Explain").click()
     expect(panel.locator(".xk-see")).to_have_text(re.compile(r"^03-signing-and-describing\.ipynb § The v7 payload"))
 
     # the sandbox sample: the events bob fetches, opened with bob's demo keys

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browser_fixtures import browser_type_launch_args, picture_path, set_timeouts  # noqa: F401  (fixtures)
 from playwright.sync_api import Page, expect
 from sandbox_fixtures import ServedSandbox, served_sandbox
 
@@ -27,12 +28,7 @@ from kit.client import SandboxUser
 
 ROOT = Path(__file__).resolve().parent.parent
 # The docs' picture is refreshed only on request (KIT_UPDATE_SCREENSHOT=1), like docs/screenshot.png.
-SCREENSHOT = (
-    ROOT / "docs" / "dashboard.png"
-    if os.environ.get("KIT_UPDATE_SCREENSHOT") == "1"
-    else ROOT / "test-results" / "dashboard.png"
-)
-CHROMIUM = "/usr/bin/chromium"
+SCREENSHOT = picture_path("dashboard.png")
 SECRET_TEXT = "meet at the library at noon"
 TIMEOUT_MS = 20_000
 
@@ -45,18 +41,9 @@ def browser_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_home: Path) -> dict:
-    """Debian's Chromium, headless and quiet (as tests/test_browser.py)."""
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_",))}
-    env["HOME"] = str(browser_home)
-    return {
-        "executable_path": CHROMIUM,
-        "headless": True,
-        "env": env,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"],
-    }  # fmt: skip
+def browser_env(browser_home: Path) -> dict[str, str]:
+    """Chromium's environment (no Lab here): this one without XDG state, with its own HOME."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(("XDG_",))}, "HOME": str(browser_home)}
 
 
 @pytest.fixture(scope="session")
@@ -105,8 +92,7 @@ def base_url() -> str:
 
 
 def _open(page: Page, url: str) -> None:
-    page.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
+    set_timeouts(page, TIMEOUT_MS)
     page.goto(url)
 
 

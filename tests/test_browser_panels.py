@@ -13,30 +13,30 @@ Runs in its own pytest process with tests/test_browser.py (see the Makefile: Pla
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 import pytest
+from browser_fixtures import (  # noqa: F401  (fixtures)
+    NO_LIVE_API,
+    NO_NEWS,
+    base_url,
+    browser_type_launch_args,
+    button,
+    lab_env,
+    lab_url,
+    make_home,
+    open_and_run,
+    picture_path,
+)
 from playwright.sync_api import Locator, Page, expect
 
 import kit
 
 ROOT = Path(__file__).resolve().parent.parent
-PANELS = (
-    ROOT / "docs" / "panels"
-    if os.environ.get("KIT_UPDATE_SCREENSHOT") == "1"
-    else ROOT / "test-results" / "panels"
-)
-CHROMIUM = "/usr/bin/chromium"
+PANELS = picture_path("panels")
 ALICE_ID = "1215441834412953600"
 BOB_ID = "1603419180975409153"
 CAROL_ID = "1843439638876491776"
@@ -96,110 +96,30 @@ CELLS: list[tuple[str, str]] = [
 NAMES = [name for name, _ in CELLS]
 
 
-# ------------------------------------------------------------------------------ fixtures
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+# ------------------------------------------------------------------------------ fixtures (the rest: browser_fixtures)
 
 
 @pytest.fixture(scope="session")
-def panels_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def browser_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A HOME for Lab and Chromium: no news toast, and every cell rendered (no windowing off-screen)."""
-    home = tmp_path_factory.mktemp("panels-home")
-    lab = home / ".jupyter/lab/user-settings/@jupyterlab"
-    (lab / "apputils-extension").mkdir(parents=True)
-    (lab / "apputils-extension/notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
-    (lab / "notebook-extension").mkdir(parents=True)
-    (lab / "notebook-extension/tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    return home
-
-
-def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "XDG_", "IPYTHON"))}
-    env.update(HOME=str(home), PYTHONUNBUFFERED="1")
-    for name in ("X_API_BASE_URL", "X_API_USER_TOKEN", "XCHAT_MY_ID", "XCHAT_NEIGHBOUR_ID"):
-        env.pop(name, None)  # the in-process sandbox, as in a learner's Lab
-    return env
+    windowing = {"notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"}}
+    return make_home(tmp_path_factory.mktemp("panels-home"), {**NO_NEWS, **windowing})
 
 
 @pytest.fixture(scope="session")
-def panels_notebook(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small notebook: the setup, then one panel per cell."""
+def browser_env(browser_home: Path) -> dict[str, str]:
+    return lab_env(browser_home, drop=(*NO_LIVE_API, "XCHAT_MY_ID", "XCHAT_NEIGHBOUR_ID"))  # the in-process sandbox
+
+
+@pytest.fixture(scope="session")
+def lab_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What Lab serves: the small notebook, the setup, then one panel per cell."""
     root = tmp_path_factory.mktemp("panels")
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell(SETUP)] + [nbformat.v4.new_code_cell(src) for _, src in CELLS]
-    path = root / "panels.ipynb"
-    nbformat.write(nb, path)
-    return path
-
-
-@pytest.fixture(scope="session")
-def panels_lab(tmp_path_factory: pytest.TempPathFactory, panels_home: Path, panels_notebook: Path) -> Iterator[str]:
-    """JupyterLab from this venv (its kernel imports the kit) on a free port, serving the small notebook."""
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("panels-lab") / "lab.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
-            "--port-retries=0", f"--ServerApp.root_dir={panels_notebook.parent}", "--IdentityProvider.token=",
-            "--LabApp.expose_app_in_browser=True",
-        ],
-        cwd=panels_notebook.parent,
-        env=_env(panels_home),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with {proc.returncode}; see {log.name}")
-            try:
-                with urllib.request.urlopen(f"{url}/api/status", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab did not answer on {url} within 60 s; see {log.name}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
-
-
-@pytest.fixture(scope="session")
-def base_url(panels_lab: str) -> str:
-    """pytest-playwright's base_url (overridden: its fallback warns under pytest 9)."""
-    return panels_lab
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(panels_home: Path) -> dict:
-    """Debian's Chromium, headless, quiet: no downloads, no sync, no first-run pages."""
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)"
-    return {
-        "executable_path": CHROMIUM,
-        "headless": True,
-        "env": _env(panels_home),
-        "args": [
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic",
-        ],
-    }  # fmt: skip
+    nbformat.write(nb, root / "panels.ipynb")
+    return root
 
 
 @pytest.fixture(scope="session")
@@ -210,48 +130,44 @@ def browser_context_args(browser_context_args: dict) -> dict:
 # ------------------------------------------------------------------------------ what each panel shows
 
 
-def _button(panel: Locator, name: str) -> Locator:
-    return panel.get_by_role("button", name=name, exact=True)
-
-
 def _keys(panel: Locator) -> None:
-    expect(_button(panel, "Generate")).to_be_enabled()
-    expect(_button(panel, "Register")).to_be_disabled()
+    expect(button(panel, "Generate")).to_be_enabled()
+    expect(button(panel, "Register")).to_be_disabled()
     expect(panel.locator(".widget-text", has_text="user id").locator("input")).to_have_value(ALICE_ID)
-    _button(panel, "Generate").click()
+    button(panel, "Generate").click()
     fingerprint = panel.locator(".widget-text", has_text="fingerprint").locator("input")
     expect(fingerprint).to_have_value(re.compile(r"^[A-Za-z0-9_-]{43}$"))
     expect(panel.locator(".xk-byte-map .xk-byte")).to_have_count(91)
     expect(panel.get_by_text("not registered yet")).to_be_visible()
-    _button(panel, "Register").click()
+    button(panel, "Register").click()
     expect(panel.locator(".xk-ok")).to_have_text(re.compile(r"^registered: key version \d{13}$"))
 
 
 def _wrap(panel: Locator) -> None:
     for name in ("Wrap", "Flip", "Unwrap"):
-        expect(_button(panel, name)).to_be_visible()
+        expect(button(panel, name)).to_be_visible()
     panel.locator(".widget-dropdown select").select_option(index=1)  # bob
-    _button(panel, "Wrap").click()
+    button(panel, "Wrap").click()
     expect(panel.locator(".xk-byte-map .xk-byte")).to_have_count(113)
     expect(panel.locator('.xk-byte-map .xk-byte[data-segment="tag"]')).to_have_count(16)
-    _button(panel, "Flip").click()
-    _button(panel, "Unwrap").click()
+    button(panel, "Flip").click()
+    button(panel, "Unwrap").click()
     expect(panel.locator(".xk-error")).to_contain_text("DecryptionError: wrapped conversation key does not open")
 
 
 def _request_built(panel: Locator) -> None:
     expect(panel.locator(".widget-text", has_text="conversation key version").locator("input")).to_have_value(re.compile(r"^\d{13}$"))
-    expect(_button(panel, "Send message")).to_be_disabled()
-    _button(panel, "Build").click()
+    expect(button(panel, "Send message")).to_be_disabled()
+    button(panel, "Build").click()
     expect(panel.locator(".xk-json")).to_contain_text('"conversation_participant_keys"')
     expect(panel.locator(".xk-json")).to_contain_text('"action_signatures"')
 
 
 def _request_sent(panel: Locator) -> None:
-    _button(panel, "Build").click()
-    _button(panel, "Send").click()
+    button(panel, "Build").click()
+    button(panel, "Send").click()
     expect(panel.locator(".xk-ok")).to_have_text(re.compile(rf"^conversation_id: {ALICE_ID}-{BOB_ID} · sequence_id: \d+$"))
-    expect(_button(panel, "Send message")).to_be_enabled()
+    expect(button(panel, "Send message")).to_be_enabled()
 
 
 def _trust(panel: Locator) -> None:
@@ -262,14 +178,14 @@ def _trust(panel: Locator) -> None:
     expect(panel.locator(".xk-code")).to_have_text(code)
     expect(panel.locator(".xk-trust-state")).to_have_text("pinned")
     for name in ("Refresh", "Verify", "Accept change"):
-        expect(_button(panel, name)).to_be_visible()
+        expect(button(panel, name)).to_be_visible()
     panel.locator(".widget-text input").fill(code)
-    _button(panel, "Verify").click()
+    button(panel, "Verify").click()
     expect(panel.locator(".xk-trust-state")).to_have_text("verified")
 
 
 def _inbox_1to1(panel: Locator) -> None:
-    _button(panel, "Fetch").click()
+    button(panel, "Fetch").click()
     shows = panel.locator(".xk-inbox .xk-shows")
     expect(shows).to_have_count(2)
     expect(shows.nth(0)).to_have_text(re.compile(r"^signature verified; conversation key version \d+ unwrapped$"))
@@ -278,7 +194,7 @@ def _inbox_1to1(panel: Locator) -> None:
 
 
 def _inbox_group(panel: Locator) -> None:
-    _button(panel, "Fetch").click()
+    button(panel, "Fetch").click()
     shows = panel.locator(".xk-inbox .xk-shows")
     expect(shows).to_have_count(1)
     expect(shows.nth(0)).to_have_text(re.compile(r"^signature verified; conversation key version \d+ unwrapped$"))
@@ -301,15 +217,7 @@ assert list(SHOWS) == NAMES
 
 
 def test_every_try_it_panel_renders_answers_and_is_photographed(page: Page, base_url: str) -> None:
-    page.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
-    page.goto(f"{base_url}/lab/tree/panels.ipynb")
-    # Running cells before the kernel is idle opens "Select Kernel" and the command never resolves.
-    page.wait_for_function(
-        "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'"
-    )
-    page.evaluate("() => { window.jupyterapp.shell.collapseLeft(); window.jupyterapp.shell.collapseRight(); }")
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    open_and_run(page, f"{base_url}/lab/tree/panels.ipynb", TIMEOUT_MS, collapse_sidebars=True)
     cells = page.locator(".jp-Notebook .jp-CodeCell")
     expect(cells).to_have_count(1 + len(CELLS))
     PANELS.mkdir(parents=True, exist_ok=True)
