@@ -21,7 +21,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -708,16 +709,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def rows_loopback(cfg: Config) -> list[Row]:
+@contextmanager
+def loopback_server(*extra: str, ready: Callable[[str], bool], env: dict[str, str] | None = None) -> Iterator[str]:
+    """`python -m benchmarks.loopback_server PORT *extra` in a child process: yields its URL once `ready(url)`.
+
+    The room rows (benchmarks/room.py) and the loopback rows start their server the same way.
+    """
     import httpx
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    child_env = {**os.environ, **(env or {})}
+    child_env["PYTHONPATH"] = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.loopback_server", str(port)],
+        [sys.executable, "-m", "benchmarks.loopback_server", str(port), *extra],
         cwd=REPO,
-        env=env,
+        env=child_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -725,15 +732,15 @@ def rows_loopback(cfg: Config) -> list[Row]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.post(url + "/bench/echo", content=b"x", timeout=1).status_code == 200:
+                if ready(url):
                     break
             except httpx.TransportError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-                raise RuntimeError(f"loopback server did not start: {err[-500:]}")
+                raise RuntimeError(f"loopback server {' '.join(extra)} did not start: {err[-500:]}")
             time.sleep(0.05)
-        return _loopback(cfg, url)
+        yield url
     finally:
         proc.terminate()
         try:
@@ -743,6 +750,16 @@ def rows_loopback(cfg: Config) -> list[Row]:
             proc.wait()
         if proc.stderr:
             proc.stderr.close()
+
+
+def rows_loopback(cfg: Config) -> list[Row]:
+    import httpx
+
+    def ready(url: str) -> bool:
+        return httpx.post(url + "/bench/echo", content=b"x", timeout=1).status_code == 200
+
+    with loopback_server(ready=ready) as url:
+        return _loopback(cfg, url)
 
 
 def _loopback(cfg: Config, url: str) -> list[Row]:

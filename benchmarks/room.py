@@ -21,16 +21,13 @@ operator resets the room (untimed), so every round starts as a fresh room within
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import kit
-from benchmarks.cases import REPO, Config, _free_port
+from benchmarks.cases import Config, loopback_server
 from benchmarks.harness import Row, fill
 
 __all__ = ["OPERATOR_ENV", "rows_room"]
@@ -43,39 +40,11 @@ _TOKEN = "op_bench-room-operator-token-0123456789"
 def rows_room(cfg: Config) -> list[Row]:
     import httpx
 
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        OPERATOR_ENV: _TOKEN,
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.loopback_server", str(port), "--room"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/sandbox/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-                raise RuntimeError(f"room loopback server did not start: {err[-500:]}")
-            time.sleep(0.05)
+    def ready(url: str) -> bool:
+        return httpx.get(url + "/sandbox/health", timeout=1).status_code == 200
+
+    with loopback_server("--room", ready=ready, env={OPERATOR_ENV: _TOKEN}) as url:
         return _room(cfg, url)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
 
 
 class _Learner:
