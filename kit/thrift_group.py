@@ -19,10 +19,23 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Any
 
 from kit.errors import WireFormatError
-from kit.thrift import BOOL, DETAIL_FIELDS, I64, LIST, STRING, STRUCT, TYPE_NAMES, Struct, read_fields
+from kit.thrift import (
+    BOOL,
+    DETAIL_FIELDS,
+    I64,
+    STRING,
+    STRUCT,
+    Fields,
+    Struct,
+    field_bool,
+    field_i64,
+    field_list,
+    field_string,
+    read_fields,
+    string_item,
+)
 
 __all__ = [
     "GROUP_CHANGE_FIELDS",
@@ -50,39 +63,20 @@ GROUP_CHANGE_FIELDS = {
 }
 
 _HEAD = struct.Struct(">bh")
-_I32 = struct.Struct(">i")
-_I64 = struct.Struct(">q")
 _STOP = b"\x00"
 
 
 # ----------------------------------------------------------------------------- writing
 
 
-def _fs(fid: int, value: str) -> bytes:
-    raw = value.encode("utf-8")
-    return _HEAD.pack(STRING, fid) + _I32.pack(len(raw)) + raw
-
-
 def _flist(fid: int, values: tuple[str, ...]) -> bytes:
-    out = _HEAD.pack(LIST, fid) + bytes([STRING]) + _I32.pack(len(values))
-    for v in values:
-        raw = v.encode("utf-8")
-        out += _I32.pack(len(raw)) + raw
-    return out
-
-
-def _fbool(fid: int, value: bool) -> bytes:
-    return _HEAD.pack(BOOL, fid) + (b"\x01" if value else b"\x00")
-
-
-def _fi64(fid: int, value: int) -> bytes:
-    return _HEAD.pack(I64, fid) + _I64.pack(value)
+    return field_list(fid, STRING, [string_item(v) for v in values])
 
 
 def _detail(change_field: int, change: bytes, for_key_rotation: bool) -> bytes:
     """`MessageEventDetail{4: GroupChangeEvent{1: GroupChange{change_field: change}, 2: for_key_rotation}}`."""
     group_change = _HEAD.pack(STRUCT, change_field) + change + _STOP
-    event = _HEAD.pack(STRUCT, 1) + group_change + _fbool(2, for_key_rotation) + _STOP
+    event = _HEAD.pack(STRUCT, 1) + group_change + field_bool(2, for_key_rotation) + _STOP
     return _HEAD.pack(STRUCT, 4) + event + _STOP
 
 
@@ -103,14 +97,14 @@ class GroupCreateDetail:
         """The whole `MessageEventDetail` union (field 4 set), as `encoded_message_event_detail` holds it."""
         out = _flist(1, self.member_ids) + _flist(2, self.admin_ids)
         if self.title is not None:
-            out += _fs(3, self.title)
+            out += field_string(3, self.title)
         if self.avatar_url is not None:
-            out += _fs(4, self.avatar_url)
-        out += _fs(5, self.conversation_key_version)
+            out += field_string(4, self.avatar_url)
+        out += field_string(5, self.conversation_key_version)
         if self.is_legacy_group_upgrade is not None:
-            out += _fbool(6, self.is_legacy_group_upgrade)
+            out += field_bool(6, self.is_legacy_group_upgrade)
         if self.ttl_msec is not None:
-            out += _fi64(7, self.ttl_msec)
+            out += field_i64(7, self.ttl_msec)
         return _detail(1, out + _STOP, self.for_key_rotation)
 
 
@@ -133,15 +127,15 @@ class MemberAddDetail:
         """The whole `MessageEventDetail` union (field 4 set). The pending list is always written, as the SDK does."""
         out = _flist(1, self.member_ids) + _flist(2, self.current_member_ids) + _flist(3, self.current_admin_ids)
         if self.current_title is not None:
-            out += _fs(4, self.current_title)
+            out += field_string(4, self.current_title)
         if self.current_avatar_url is not None:
-            out += _fs(5, self.current_avatar_url)
-        out += _fs(6, self.conversation_key_version)
+            out += field_string(5, self.current_avatar_url)
+        out += field_string(6, self.conversation_key_version)
         if self.current_ttl_msec is not None:
-            out += _fi64(7, self.current_ttl_msec)
+            out += field_i64(7, self.current_ttl_msec)
         out += _flist(8, self.current_pending_member_ids)
         if self.screen_capture_blocking_enabled is not None:
-            out += _fbool(9, self.screen_capture_blocking_enabled)
+            out += field_bool(9, self.screen_capture_blocking_enabled)
         return _detail(5, out + _STOP, self.for_key_rotation)
 
 
@@ -154,45 +148,6 @@ class OtherGroupChange:
 
 
 # ----------------------------------------------------------------------------- reading
-
-
-class _Get:
-    """Typed access to one decoded struct, with errors that name the field."""
-
-    def __init__(self, s: Struct, what: str) -> None:
-        self.s = s
-        self.what = what
-
-    def raw(self, fid: int, ttype: int, name: str, required: bool = False) -> Any:
-        entry = self.s.fields.get(fid)
-        if entry is None:
-            if required:
-                raise WireFormatError(f"{self.what}: field {fid} {name} is missing")
-            return None
-        got, value = entry
-        if got != ttype:
-            raise WireFormatError(
-                f"{self.what}: field {fid} {name} must be a {TYPE_NAMES[ttype]}, got a {TYPE_NAMES.get(got, got)}"
-            )
-        return value
-
-    def _decode(self, raw: bytes, fid: int, name: str) -> str:
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise WireFormatError(f"{self.what}: field {fid} {name} is not valid UTF-8") from None
-
-    def text(self, fid: int, name: str, required: bool = False) -> str | None:
-        raw = self.raw(fid, STRING, name, required)
-        return None if raw is None else self._decode(raw, fid, name)
-
-    def ids(self, fid: int, name: str) -> tuple[str, ...]:
-        entry = self.s.fields.get(fid)
-        if entry is None:
-            return ()
-        if entry[0] != LIST or not all(isinstance(v, bytes) for v in entry[1]):
-            raise WireFormatError(f"{self.what}: field {fid} {name} must be a list of strings")
-        return tuple(self._decode(v, fid, name) for v in entry[1])
 
 
 def _union(s: Struct, what: str, names: dict[int, str]) -> tuple[int, Struct]:
@@ -220,34 +175,34 @@ def read_group_change(
     fid, event = _union(s, what, DETAIL_FIELDS)
     if fid != 4:
         raise WireFormatError(f"{what}: not a group change: its union field is {fid} ({DETAIL_FIELDS.get(fid, 'unknown')})")
-    ev = _Get(event, f"{what} groupChangeEvent")
-    change = ev.raw(1, STRUCT, "group_change", required=True)
-    rotation = bool(ev.raw(2, BOOL, "for_key_rotation"))
+    ev = Fields(event, f"{what} groupChangeEvent")
+    change = ev.get(1, STRUCT, "group_change", required=True)
+    rotation = bool(ev.get(2, BOOL, "for_key_rotation"))
     cfid, body = _union(change, f"{what} group_change", GROUP_CHANGE_FIELDS)
     name = GROUP_CHANGE_FIELDS.get(cfid, f"field {cfid}")
-    g = _Get(body, f"{what} {name}")
+    g = Fields(body, f"{what} {name}")
     if cfid == 1:
         return GroupCreateDetail(
-            member_ids=g.ids(1, "member_ids"),
-            admin_ids=g.ids(2, "admin_ids"),
+            member_ids=g.text_list(1, "member_ids"),
+            admin_ids=g.text_list(2, "admin_ids"),
             title=g.text(3, "title"),
             avatar_url=g.text(4, "avatar_url"),
             conversation_key_version=g.text(5, "conversation_key_version", required=True) or "",
-            is_legacy_group_upgrade=g.raw(6, BOOL, "is_legacy_group_upgrade"),
-            ttl_msec=g.raw(7, I64, "ttl_msec"),
+            is_legacy_group_upgrade=g.get(6, BOOL, "is_legacy_group_upgrade"),
+            ttl_msec=g.get(7, I64, "ttl_msec"),
             for_key_rotation=rotation,
         )
     if cfid == 5:
         return MemberAddDetail(
-            member_ids=g.ids(1, "member_ids"),
-            current_member_ids=g.ids(2, "current_member_ids"),
-            current_admin_ids=g.ids(3, "current_admin_ids"),
+            member_ids=g.text_list(1, "member_ids"),
+            current_member_ids=g.text_list(2, "current_member_ids"),
+            current_admin_ids=g.text_list(3, "current_admin_ids"),
             current_title=g.text(4, "current_title"),
             current_avatar_url=g.text(5, "current_avatar_url"),
             conversation_key_version=g.text(6, "conversation_key_version", required=True) or "",
-            current_ttl_msec=g.raw(7, I64, "current_ttl_msec"),
-            current_pending_member_ids=g.ids(8, "current_pending_member_ids"),
-            screen_capture_blocking_enabled=g.raw(9, BOOL, "screen_capture_blocking_enabled"),
+            current_ttl_msec=g.get(7, I64, "current_ttl_msec"),
+            current_pending_member_ids=g.text_list(8, "current_pending_member_ids"),
+            screen_capture_blocking_enabled=g.get(9, BOOL, "screen_capture_blocking_enabled"),
             for_key_rotation=rotation,
         )
     return OtherGroupChange(cfid, name)

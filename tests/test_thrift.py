@@ -444,3 +444,23 @@ def test_a_read_event_decodes_its_detail_once_and_a_replaced_detail_is_decoded_a
     swapped = dataclasses.replace(read, detail=second.encode())
     assert swapped.read_detail() == second
     assert read == thrift.read_message_event(event.encode())  # the cache takes no part in equality
+
+
+def test_text_list_reads_a_list_of_strings_and_names_what_is_wrong() -> None:
+    from kit.thrift import Fields, read_fields
+    from kit.thrift.codec import I32, STRING, field_i32, field_list, string_item
+
+    good = read_fields(field_list(1, STRING, [string_item("a"), string_item("é")]) + b"\x00", what="t")
+    assert Fields(good, "t").text_list(1, "ids") == ("a", "é")
+    assert Fields(good, "t").text_list(2, "other") == ()
+    with pytest.raises(WireFormatError, match="field 2 other is missing"):
+        Fields(good, "t").text_list(2, "other", required=True)
+    ints = read_fields(field_list(1, I32, [b"\x00\x00\x00\x01"]) + b"\x00", what="t")
+    with pytest.raises(WireFormatError, match=r"ids must be a list of strings \(ids\[0\] is not\)"):
+        Fields(ints, "t").text_list(1, "ids")
+    bad = read_fields(field_list(1, STRING, [b"\x00\x00\x00\x01\xff"]) + b"\x00", what="t")
+    with pytest.raises(WireFormatError, match=r"ids\[0\] is not valid UTF-8"):
+        Fields(bad, "t").text_list(1, "ids")
+    scalar = read_fields(field_i32(1, 5) + b"\x00", what="t")
+    with pytest.raises(WireFormatError, match="ids must be a list of strings, got a i32"):
+        Fields(scalar, "t").text_list(1, "ids")

@@ -213,6 +213,26 @@ class Fields:
         except UnicodeDecodeError:
             raise WireFormatError(f"{self.what}: field {fid} {name} is not valid UTF-8") from None
 
+    def text_list(self, fid: int, name: str, *, required: bool = False) -> tuple[str, ...]:
+        """A ``list<string>`` field as text (empty when absent and not required)."""
+        entry = self.s.fields.get(fid)
+        if entry is not None and entry[0] != LIST:
+            raise WireFormatError(
+                f"{self.what}: field {fid} {name} must be a list of strings, got a {TYPE_NAMES.get(entry[0], entry[0])}"
+            )
+        items = self.get(fid, LIST, name, required=required)
+        if items is None:
+            return ()
+        out = []
+        for i, raw in enumerate(items):
+            if not isinstance(raw, bytes):
+                raise WireFormatError(f"{self.what}: field {fid} {name} must be a list of strings ({name}[{i}] is not)")
+            try:
+                out.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise WireFormatError(f"{self.what}: {name}[{i}] is not valid UTF-8") from None
+        return tuple(out)
+
 
 # ----------------------------------------------------------------------------- writing
 

@@ -232,19 +232,11 @@ def _detail_from(s: Struct, what: str) -> KeyChangeDetail | MessageCreateEvent |
 
 def _delete_from(s: Struct, what: str) -> DeleteDetail:
     f = Fields(s, what)
-    ids = f.get(1, LIST, "sequence_ids", required=True)
+    ids = f.text_list(1, "sequence_ids", required=True)
     action = f.get(2, I32, "delete_message_action", required=True)
     if action not in (1, 2):
         raise WireFormatError(f"{what}: field 2 delete_message_action must be 1 (for self) or 2 (for all), got {action}")
-    out = []
-    for i, raw in enumerate(ids):
-        if not isinstance(raw, bytes):
-            raise WireFormatError(f"{what}: sequence_ids[{i}] must be a string")
-        try:
-            out.append(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise WireFormatError(f"{what}: sequence_ids[{i}] is not valid UTF-8") from None
-    return DeleteDetail(tuple(out), action == 2)
+    return DeleteDetail(ids, action == 2)
 
 
 def _key_change_from(s: Struct, what: str) -> KeyChangeDetail:
