@@ -191,3 +191,47 @@ def test_every_relative_link_points_at_a_file(doc: Path) -> None:
         elif fragment and resolved.suffix == ".md" and fragment not in anchors(resolved.read_text(encoding="utf-8")):
             broken.append(f"{target} (no heading with that anchor in {resolved.name})")
     assert not broken, f"{_rel(doc)} links to what does not exist: {broken}"
+
+
+def test_the_layout_map_names_every_module_of_kit() -> None:
+    """The README's Layout table lists every module of kit/ and every submodule of each package."""
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = text[text.index("## Layout") : text.index("## Dependencies")]
+    listed: dict[str, set[str]] = {}
+    for line in layout.splitlines():
+        m = re.match(r"\| `(kit\.[a-z_]+)`(?: \(([^)]*)\))? \|", line)
+        if m:
+            listed[m.group(1)] = {x.strip(" `") for x in (m.group(2) or "").split(",") if x.strip()}
+    kit_dir = ROOT / "kit"
+    for path in sorted(kit_dir.iterdir()):
+        if path.suffix == ".py" and path.stem not in {"__init__", "__main__"}:
+            assert f"kit.{path.stem}" in listed, f"README Layout has no row for kit.{path.stem}"
+        elif path.is_dir() and (path / "__init__.py").exists() and path.name != "spec":
+            subs = {p.stem for p in path.glob("*.py") if p.stem != "__init__"}
+            assert listed.get(f"kit.{path.name}") == subs, f"README Layout row of kit.{path.name} should list {sorted(subs)}"
+
+
+def test_the_layout_map_is_in_dependency_order() -> None:
+    """Each row of the Layout table imports only rows below it (as its text says)."""
+    import re
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import test_structure
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = text[text.index("## Layout") : text.index("## Dependencies")]
+    rows = {m.group(1): i for i, m in enumerate(re.finditer(r"^\| `(kit\.[a-z_]+)`", layout, re.M))}
+
+    def row(name: str) -> str:
+        return ".".join(name.split(".")[:2])
+
+    upward = [
+        f"{mod} imports {dep}"
+        for mod, deps in test_structure.graph().items()
+        for dep in deps
+        if row(mod) in rows and row(dep) in rows and row(dep) != row(mod) and rows[row(dep)] < rows[row(mod)]
+    ]
+    assert not upward, "README Layout rows out of dependency order: " + "; ".join(upward)
